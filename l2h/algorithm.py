@@ -1,0 +1,513 @@
+"""L2H (Logits to Hierarchies), Algorithm 1 of Palumbo et al. (ICML 2025).
+
+The public entry point is :func:`fit`. It returns the same merge steps as the paper's Python
+listing (Figure 4), decision for decision and with the same tie-breaking, but reads the logits
+once and re-softmaxes only the rows of the group being merged, using a compact summary of each
+row instead of the whole row.
+
+How it works
+------------
+1. One pass over the logits, in row chunks on a thread pool: for each row, its maximum, the
+   softmax denominator (exactly as :func:`scipy.special.softmax` computes it), the confidence
+   (largest probability) and assignment (first argmax), its ``m`` largest exponentials with
+   their columns, and the sum of the other exponentials (the *tail*).
+2. Per-cluster statistics of the confidences (means computed like ``np.mean`` on the
+   cluster's points in row order) give every group's score; scores of untouched groups never
+   change, so a step only scores the one new group.
+3. A step re-softmaxes only the rows assigned to the lowest-score group. Their masked argmax
+   is the first top entry outside the group, and the masked denominator is the unmasked top
+   entries plus the unmasked part of the tail, which needs the logits of the row only when the
+   group has clusters outside the row's top list (and then only those columns). Rows whose top
+   entries are all in the group are recomputed from their logits.
+
+A merged group's score is at least twice the lowest score, so a row is re-softmaxed a few
+times (logarithmic in the range of the scores), not ``K`` times.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from l2h import _kernels
+from l2h.hierarchy import Hierarchy
+
+__all__ = ["AGGREGATIONS", "EmptyClusterWarning", "fit"]
+
+AGGREGATIONS: tuple[str, ...] = ("cluster_mean", "point_sum", "point_mean")
+
+Aggregation = str | Callable[[Sequence[np.ndarray]], float]
+
+_TOP = 8  # entries kept per row
+_CHUNK_ELEMENTS = 1 << 16  # float64 elements per chunk buffer (512 KiB)
+_PARALLEL_ROWS = 20_000  # a step re-softmaxes its rows on several threads above this
+_SAFETY = 1 + 1e-9  # bounds must separate the best group by this factor to skip exact work
+
+
+class EmptyClusterWarning(UserWarning):
+    """Some clusters have no point assigned to them."""
+
+
+@dataclass
+class RowSummary:
+    """What the first pass keeps of each row (see the module docstring)."""
+
+    row_max: np.ndarray  # (N,) float64
+    conf: np.ndarray  # (N,) float64, largest softmax probability
+    assign: np.ndarray  # (N,) int64, first argmax of the softmax
+    top_idx: np.ndarray  # (N, m) int32, -1 where K < m
+    top_e: np.ndarray  # (N, m) float64, exp(x - row_max) of those columns
+    tail: np.ndarray  # (N,) float64, sum of exp(x - row_max) over the other columns
+    bad_rows: np.ndarray  # (N,) bool, row has NaN or infinite values
+
+
+def fit(
+    logits,
+    aggregation: Aggregation = "cluster_mean",
+    *,
+    n_jobs: int | None = None,
+    progress: bool = False,
+) -> Hierarchy:
+    """Build the L2H hierarchy over the K clusters of a flat model from its logits.
+
+    The semantics are those of the paper's listing:
+
+    * The softmax of each row gives a point's *assignment* (first argmax) and *confidence*
+      (largest probability). Both are computed once; assignments never change.
+    * Groups start as the singletons ``(0,), (1,), ..., (K-1,)``, in this order. Each of the
+      ``K - 1`` steps then
+
+      1. scores every current group with the aggregation (see below);
+      2. takes the lowest-score group ``lsg`` (the first in group order on ties);
+      3. re-softmaxes the points assigned to ``lsg`` over the clusters *outside* ``lsg`` only,
+         keeping each point's new argmax cluster and its probability;
+      4. gives every other group the mean, over its clusters, of the probability mass that
+         landed on each cluster, and takes the highest, ``mtg`` (the first on ties);
+      5. records ``(lsg, mtg)``, removes both from the group list and appends ``lsg + mtg``
+         (``lsg``'s clusters first) at the end.
+
+    Parameters
+    ----------
+    logits : array-like of shape (N, K)
+        Logits of N points for K clusters: float16, float32 or float64 (integers are
+        converted to float64). A memory-mapped array (``np.load(path, mmap_mode="r")``) is read
+        in chunks and never copied whole; float16 input is converted to float32 once.
+    aggregation : {"cluster_mean", "point_sum", "point_mean"} or callable
+        How a group's score is computed from the confidences of its points:
+
+        * ``"cluster_mean"`` (the paper's v2 default): sum, over the group's clusters, of the
+          mean confidence of the points assigned to that cluster. Independent of cluster sizes.
+        * ``"point_sum"`` (the v1 default, Λ = Σ): sum of the confidences of all the group's
+          points. Grows with the number of points.
+        * ``"point_mean"``: mean confidence over all the group's points.
+        * a callable ``f(confidences) -> float`` receiving one array per cluster of the group
+          (in group order) with the confidences of the points assigned to it.
+
+        A cluster without points contributes 0, and a group without points scores 0.
+    n_jobs : int, optional
+        Threads for the pass over the logits and for large steps. Defaults to the CPUs
+        available to the process.
+    progress : bool, default False
+        Show progress bars and timings on stderr.
+
+    Returns
+    -------
+    Hierarchy
+        ``steps`` holds the ``K - 1`` pairs ``(lsg, mtg)`` of cluster-id tuples. ``K = 1``
+        gives a hierarchy without steps.
+
+    Raises
+    ------
+    ValueError
+        If the logits are not a non-empty 2-D numeric array or contain NaN or infinite values,
+        or the aggregation is unknown or returns a non-finite score.
+
+    Warns
+    -----
+    EmptyClusterWarning
+        When clusters have no assigned point. They score 0, so they are merged first, into
+        the first other group in group order when no point moves.
+
+    Notes
+    -----
+    Float64 logits give the listing's steps. Float16/32 logits are computed in float64 from
+    their exact values, so they give the listing's steps on the same values converted to
+    float64. Quantities are computed as the listing does wherever ties can arise, so exact
+    ties resolve to the first candidate as there; other quantities can differ from it in the
+    last bits, which changes a decision only when two candidates are within rounding error of
+    each other.
+    """
+    score_fn = _score_function(aggregation)
+    x = _validated(logits)
+    n_jobs = _n_jobs(n_jobs)
+    started = time.perf_counter()
+    summary = summarise(x, n_jobs=n_jobs, progress=progress)
+    n_bad = int(np.count_nonzero(summary.bad_rows))
+    if n_bad:
+        first = int(np.flatnonzero(summary.bad_rows)[0])
+        raise ValueError(
+            f"logits contain NaN or infinite values in {n_bad} of {x.shape[0]} rows "
+            f"(first at row {first})"
+        )
+    if progress:
+        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
+    steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress)
+    if progress:
+        _log(f"{len(steps)} merges", started)
+    name = aggregation if isinstance(aggregation, str) else getattr(aggregation, "__name__", None)
+    return Hierarchy(x.shape[1], steps, aggregation=name)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _validated(logits) -> np.ndarray:
+    """Check shape and dtype; return an array the kernels can read (no copy if possible)."""
+    if hasattr(logits, "detach") and hasattr(logits, "cpu"):  # a torch tensor
+        logits = logits.detach().cpu().numpy()
+    x = np.asarray(logits)
+    if x.ndim != 2:
+        raise ValueError(f"logits must be a 2-D array (N, K), got {x.ndim} dimension(s)")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"logits must have at least one row and one column, got shape {x.shape}")
+    if x.dtype.kind in "iu":
+        x = x.astype(np.float64)
+    elif x.dtype == np.float16:
+        x = x.astype(np.float32)
+    elif x.dtype.kind != "f" or x.dtype.itemsize > 8:
+        raise ValueError(f"logits must be float16, float32 or float64, got dtype {x.dtype}")
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    return x
+
+
+def _n_jobs(n_jobs: int | None) -> int:
+    if n_jobs is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+    if int(n_jobs) < 1:
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs}")
+    return int(n_jobs)
+
+
+# ----------------------------------------------------------------------------- first pass
+
+
+def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowSummary:
+    """One chunked pass over the logits: the per-row summary that the merges need."""
+    n, k = x.shape
+    m = min(_TOP, k)
+    out = RowSummary(
+        row_max=np.empty(n, np.float64),
+        conf=np.empty(n, np.float64),
+        assign=np.empty(n, np.int64),
+        top_idx=np.empty((n, m), np.int32),
+        top_e=np.empty((n, m), np.float64),
+        tail=np.empty(n, np.float64),
+        bad_rows=np.empty(n, np.bool_),
+    )
+    rows = max(1, _CHUNK_ELEMENTS // k)
+    bounds = [(lo, min(lo + rows, n)) for lo in range(0, n, rows)]
+    local = threading.local()
+
+    def work(bound: tuple[int, int]) -> int:
+        if not hasattr(local, "buf"):
+            local.buf = np.empty((rows, k), np.float64)
+        _summarise_chunk(x, bound, local.buf, out)
+        return bound[1] - bound[0]
+
+    bar = _progress_bar(progress, total=n, desc="softmax pass", unit="rows")
+    if n_jobs == 1 or len(bounds) == 1:
+        for bound in bounds:
+            bar.update(work(bound))
+    else:
+        with ThreadPoolExecutor(n_jobs) as pool:
+            for done in pool.map(work, bounds):
+                bar.update(done)
+    bar.close()
+    return out
+
+
+def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out: RowSummary):
+    lo, hi = bound
+    chunk = x[lo:hi]
+    e = buf[: hi - lo]
+    with np.errstate(invalid="ignore", over="ignore"):
+        row_max = chunk.max(axis=1)
+        finite = np.empty(hi - lo, np.bool_)
+        _kernels.shift_rows(chunk, row_max, e, finite)
+        np.exp(e, out=e)
+        s = e.sum(axis=1)
+        out.conf[lo:hi] = 1.0 / s
+    out.row_max[lo:hi] = row_max
+    out.bad_rows[lo:hi] = ~finite
+    _kernels.summarise_rows(
+        e, s, out.top_idx[lo:hi], out.top_e[lo:hi], out.tail[lo:hi], out.assign[lo:hi]
+    )
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+class _ClusterStats:
+    """Confidences grouped by cluster: row order, per-cluster slices, means and sums."""
+
+    def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int):
+        self.order = np.argsort(assign, kind="stable")
+        counts = np.bincount(assign, minlength=k)
+        self.offsets = np.concatenate([[0], np.cumsum(counts)])
+        self.sorted_conf = conf[self.order]
+        self.counts = counts
+        # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
+        self.means = [self._reduce(c, np.mean) for c in range(k)]
+        self.sums = [self._reduce(c, np.sum) for c in range(k)]
+
+    def members(self, c: int) -> np.ndarray:
+        return self.sorted_conf[self.offsets[c] : self.offsets[c + 1]]
+
+    def rows(self, clusters: Sequence[int]) -> np.ndarray:
+        parts = [self.order[self.offsets[c] : self.offsets[c + 1]] for c in clusters]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def _reduce(self, c: int, fn) -> float:
+        members = self.members(c)
+        return float(fn(members)) if members.size else 0.0
+
+
+def _score_function(aggregation: Aggregation) -> Callable[[_ClusterStats, tuple], float]:
+    if callable(aggregation):
+        return lambda stats, group: _checked(aggregation([stats.members(c) for c in group]))
+    if aggregation == "cluster_mean":
+        return lambda stats, group: sum([stats.means[c] for c in group])
+    if aggregation == "point_sum":
+        return lambda stats, group: sum([stats.sums[c] for c in group])
+    if aggregation == "point_mean":
+        return _point_mean
+    raise ValueError(
+        f"unknown aggregation {aggregation!r}: use one of {', '.join(AGGREGATIONS)} or a callable"
+    )
+
+
+def _point_mean(stats: _ClusterStats, group: tuple) -> float:
+    count = sum(int(stats.counts[c]) for c in group)
+    return sum([stats.sums[c] for c in group]) / count if count else 0.0
+
+
+def _checked(score) -> float:
+    value = float(score)
+    if not np.isfinite(value):
+        raise ValueError(f"the aggregation returned a non-finite score ({value})")
+    return value
+
+
+# ----------------------------------------------------------------------------- merges
+
+
+def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> list:
+    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs."""
+    k = x.shape[1]
+    stats = _ClusterStats(summary.assign, summary.conf, k)
+    n_empty = int(np.count_nonzero(stats.counts == 0))
+    if n_empty and k > 1:
+        warnings.warn(
+            f"{n_empty} of {k} clusters have no assigned point; they score 0 and merge first",
+            EmptyClusterWarning,
+            stacklevel=3,
+        )
+    n_nodes = 2 * k - 1
+    members: list[tuple[int, ...]] = [(c,) for c in range(k)]
+    score = np.full(n_nodes, np.inf)
+    score[:k] = [score_fn(stats, g) for g in members]
+    size = np.ones(n_nodes)
+    node_of = np.arange(k)
+    steps = []
+    bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
+    pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 else None
+    reassigner = _Reassigner(x, summary, stats, pool, n_jobs)
+    try:
+        for step in range(k - 1):
+            lsg = int(np.argmin(score))  # dead nodes hold +inf; first minimum = first in order
+            if step == k - 2:  # two groups left: the other one is the only candidate
+                alive = np.flatnonzero(np.isfinite(score))
+                mtg = int(alive[alive != lsg][0])
+            else:
+                excluded = ~np.isfinite(score)
+                excluded[lsg] = True
+
+                def value_of(mass, excluded=excluded):
+                    value = np.bincount(node_of, weights=mass, minlength=n_nodes) / size
+                    value[excluded] = -np.inf
+                    return value
+
+                mtg = reassigner.target(lsg, members, value_of)
+            new = k + step
+            members.append(members[lsg] + members[mtg])
+            steps.append((members[lsg], members[mtg]))
+            size[new] = size[lsg] + size[mtg]
+            node_of[list(members[new])] = new
+            score[lsg] = score[mtg] = np.inf
+            score[new] = score_fn(stats, members[new])
+            bar.update(1)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        bar.close()
+    return steps
+
+
+class _Reassigner:
+    """Masked re-assignment of a group's rows, with each row's running in-group tail sum.
+
+    ``inside[i]`` is the sum of exp(x - max) over the columns of row i's group at its last
+    re-assignment that are not in its top list; ``covered[c]`` is that group (a node id, -1
+    before the first). Rows of one cluster always share their group, so both are tracked per
+    cluster and a step only reads the columns its group gained since then.
+    """
+
+    def __init__(self, x, summary: RowSummary, stats: _ClusterStats, pool, n_jobs: int):
+        self.x, self.summary, self.stats = x, summary, stats
+        self.pool, self.n_jobs = pool, n_jobs
+        self.inside = np.zeros(x.shape[0])
+        self.covered = np.full(x.shape[1], -1)
+
+    def target(self, node: int, members: list[tuple[int, ...]], value_of) -> int:
+        """The merge target of ``node``: the group with the highest mean reassigned mass.
+
+        ``value_of(mass)`` turns per-cluster masses into per-node values (-inf for nodes that
+        cannot be targets). A first pass bounds each row's probability without reading the
+        logits of columns its row has not summed yet. While the bounds do not single out one
+        group, the clusters whose rows leave the widest bounds are computed exactly (their
+        rows read those columns once and for all), and the bounds are checked again. Once
+        everything is exact, the first maximum wins, as in the listing.
+        """
+        group = np.asarray(members[node])
+        rows = self.stats.rows(group)
+        new_ptr, new_columns = self._new_columns(members[node], members)
+        counts = self.stats.counts[group]
+        if rows.size == 0:
+            self.covered[group] = node
+            return int(np.argmax(value_of(np.zeros(self.x.shape[1]))))
+        run = _Run(self, rows, np.concatenate([[0], np.cumsum(counts)]), new_ptr, new_columns)
+        run.in_group[group] = True
+        pending = (np.diff(new_ptr) > 0) & (counts > 0)  # segments known by bounds only
+        run.execute(np.where(pending, _BOUNDS, _EXACT))
+        while True:
+            low, high = run.values(value_of)
+            best = int(np.argmax(low))
+            if not pending.any():
+                break
+            others = np.delete(high, best)
+            if others.size == 0 or low[best] > _SAFETY * others.max():
+                break
+            refine = _widest(run.widths(), pending)
+            run.execute(np.where(refine, _EXACT, _SKIP))
+            pending &= ~refine
+        self.covered[group[~pending]] = node
+        return best
+
+    def _new_columns(self, group, members) -> tuple[np.ndarray, np.ndarray]:
+        """Per cluster of the group (CSR), the group's columns its rows have not summed yet."""
+        cache: dict[int, list[int]] = {}
+        parts = []
+        for c in group:
+            cov = int(self.covered[c])
+            if self.stats.counts[c] == 0:
+                parts.append([])
+                continue
+            if cov not in cache:
+                seen = set(members[cov]) if cov >= 0 else set()
+                cache[cov] = sorted(j for j in group if j not in seen)
+            parts.append(cache[cov])
+        ptr = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+        columns = np.fromiter((j for p in parts for j in p), np.int64, count=int(ptr[-1]))
+        return ptr, columns
+
+
+_SKIP, _BOUNDS, _EXACT = 0, 1, 2  # what the kernel does with a segment (see reassign_rows)
+
+
+class _Run:
+    """One step's rows (one segment per cluster of the group) and their kernel outputs."""
+
+    def __init__(self, owner: _Reassigner, rows, segments, new_ptr, new_columns):
+        self.owner, self.rows, self.segments = owner, rows, segments
+        self.new_ptr, self.new_columns = new_ptr, new_columns
+        self.in_group = np.zeros(owner.x.shape[1], np.bool_)
+        self.target = np.empty(rows.size, np.int64)
+        self.low = np.empty(rows.size, np.float64)
+        self.high = np.empty(rows.size, np.float64)
+
+    def execute(self, mode: np.ndarray) -> None:
+        """Run the kernel on the segments whose mode is not _SKIP (on threads when large)."""
+        o, s = self.owner, self.owner.summary
+        mode = mode.astype(np.int8)
+
+        def work(bounds: tuple[int, int]) -> None:
+            _kernels.reassign_rows(
+                o.x, self.rows, bounds[0], bounds[1], self.segments, mode, self.new_ptr,
+                self.new_columns, self.in_group, s.row_max, s.top_idx, s.top_e, s.tail,
+                o.inside, self.target, self.low, self.high,
+            )  # fmt: skip
+
+        n = self.rows.size
+        if o.pool is None or n < _PARALLEL_ROWS:
+            work((0, n))
+        else:
+            edges = np.linspace(0, n, o.n_jobs + 1).astype(int)
+            list(o.pool.map(work, zip(edges[:-1], edges[1:], strict=True)))
+
+    def values(self, value_of) -> tuple[np.ndarray, np.ndarray]:
+        """Per-node lower and upper bounds of the merge-target value."""
+        k = self.owner.x.shape[1]
+        low = value_of(np.bincount(self.target, weights=self.low, minlength=k))
+        high = value_of(np.bincount(self.target, weights=self.high, minlength=k))
+        return low, high
+
+    def widths(self) -> np.ndarray:
+        """Per segment, the summed width of its rows' probability bounds."""
+        cumulative = np.concatenate([[0.0], np.cumsum(self.high - self.low)])
+        return cumulative[self.segments[1:]] - cumulative[self.segments[:-1]]
+
+
+def _widest(widths: np.ndarray, pending: np.ndarray) -> np.ndarray:
+    """The pending segments that hold at least half of the pending bound width."""
+    order = np.argsort(-np.where(pending, widths, -1.0), kind="stable")
+    order = order[pending[order]]
+    share = np.cumsum(widths[order])
+    chosen = order[: int(np.searchsorted(share, 0.5 * share[-1])) + 1]
+    refine = np.zeros_like(pending)
+    refine[chosen] = True
+    return refine
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(enabled: bool, **kwargs):
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(file=sys.stderr, leave=False, **kwargs)
+
+
+def _log(what: str, started: float) -> None:
+    print(f"l2h: {what} done after {time.perf_counter() - started:.2f} s", file=sys.stderr)

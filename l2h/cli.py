@@ -1,0 +1,133 @@
+"""Command-line interface: ``l2h fit``, ``l2h cut`` and ``l2h newick``.
+
+Every failure caused by the input (a missing or damaged file, invalid logits, a bad option)
+ends with exactly one line ``l2h: error: <message>`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+import l2h
+from l2h.hierarchy import Hierarchy
+from l2h.io import load_logits, load_names
+
+__all__ = ["main"]
+
+#: Inputs with at least this many logits (N * K) report progress and timing on stderr.
+LARGE_INPUT = 10_000_000
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _UsageError(Exception):
+    """An argparse usage error, raised instead of argparse's print-and-exit."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``l2h`` command line with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a usage or input error, 130 when interrupted.
+    """
+    try:
+        args = _build_parser().parse_args(argv)
+        return args.run(args)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("l2h: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `l2h cut ... | head -1`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (_UsageError, ValueError, OSError, KeyError) as exc:
+        print(f"l2h: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on a single line."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        message = f"{exc.strerror}: {exc.filename}"
+    elif isinstance(exc, KeyError):
+        message = f"missing key {exc.args[0]!r}" if exc.args else "missing key"
+    else:
+        message = str(exc)
+    return " ".join(message.split()) or type(exc).__name__
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="l2h", description="Hierarchies over the clusters of a flat model.")
+    parser.add_argument("--version", action="version", version=f"l2h {l2h.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser("fit", help="build the hierarchy from an (N, K) logits file")
+    fit.add_argument("logits", help="logits file: .npy, .npz, .pt or .pth")
+    fit.add_argument("-o", "--output", required=True, help="where to write the tree (JSON)")
+    fit.add_argument("--aggregation", default="cluster_mean", choices=l2h.AGGREGATIONS)
+    fit.add_argument("--quiet", action="store_true", help="no progress or timing on stderr")
+    fit.set_defaults(run=_run_fit)
+
+    cut = commands.add_parser("cut", help="print the group of each cluster, one per line")
+    cut.add_argument("tree", help="tree file written by `l2h fit`")
+    cut.add_argument("--groups", type=int, required=True, help="number of groups")
+    cut.set_defaults(run=_run_cut)
+
+    newick = commands.add_parser("newick", help="print the tree in Newick format")
+    newick.add_argument("tree", help="tree file written by `l2h fit`")
+    newick.add_argument("--names", help="text file with one cluster name per line")
+    newick.set_defaults(run=_run_newick)
+    return parser
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    logits = load_logits(args.logits)
+    verbose = logits.size >= LARGE_INPUT and not args.quiet
+    start = time.perf_counter()
+    tree = l2h.fit(logits, aggregation=args.aggregation, progress=verbose)
+    tree.save(args.output)
+    if verbose:
+        n_rows = logits.shape[0]
+        elapsed = time.perf_counter() - start
+        print(
+            f"l2h: fitted K={tree.n_clusters} clusters from N={n_rows} rows in {elapsed:.2f} s",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _run_cut(args: argparse.Namespace) -> int:
+    tree = Hierarchy.load(args.tree)
+    if not 1 <= args.groups <= tree.n_clusters:
+        raise ValueError(f"--groups must be between 1 and {tree.n_clusters}, got {args.groups}")
+    groups = tree.cut(args.groups)
+    sys.stdout.write("".join(f"{group}\n" for group in groups))
+    return 0
+
+
+def _run_newick(args: argparse.Namespace) -> int:
+    tree = Hierarchy.load(args.tree)
+    names = None
+    if args.names is not None:
+        names = load_names(args.names)
+        if len(names) != tree.n_clusters:
+            raise ValueError(
+                f"names file {args.names} has {len(names)} names, "
+                f"expected {tree.n_clusters} (one per cluster)"
+            )
+    sys.stdout.write(tree.to_newick(names) + "\n")
+    return 0

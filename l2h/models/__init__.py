@@ -1,0 +1,73 @@
+"""Flat clustering models that produce the (N, K) logits L2H consumes.
+
+Every model shares one interface: ``Model(n_clusters=K, seed=..., **hparams)``,
+``.fit(spaces)`` (returns self) with ``spaces`` a list of (N, d_s) feature arrays, one per
+embedding space, ``.logits(spaces) -> (N, K) float32``, ``.save(path)`` and the classmethod
+``Model.load(path)``.
+
+Models are imported lazily, so ``import l2h.models`` never imports torch:
+
+>>> from l2h.models import get_model
+>>> get_model("kmeans").__name__
+'KMeans'
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+__all__ = ["MODELS", "KMeans", "ModelNotAvailableError", "get_model"]
+
+MODELS: dict[str, tuple[str, str]] = {
+    "kmeans": ("l2h.models.kmeans", "KMeans"),
+    "turtle": ("l2h.models.turtle", "TURTLE"),
+    "temi": ("l2h.models.temi", "TEMI"),
+}
+"""Registered model names and the ``(module, class)`` that implements each."""
+
+_CLASSES = {cls: name for name, (_, cls) in MODELS.items()}
+
+
+class ModelNotAvailableError(NotImplementedError):
+    """A registered model whose module has not been written yet."""
+
+
+def get_model(name: str) -> type:
+    """Return the model class registered as ``name``.
+
+    Parameters
+    ----------
+    name : {"kmeans", "turtle", "temi"}
+        Registry name (case-insensitive).
+
+    Returns
+    -------
+    type
+        The model class.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not registered; the message lists the registered names.
+    ModelNotAvailableError
+        If the model is registered but its module does not exist yet.
+    """
+    key = name.lower()
+    if key not in MODELS:
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(sorted(MODELS))}")
+    module_name, class_name = MODELS[key]
+    if importlib.util.find_spec(module_name) is None:
+        raise ModelNotAvailableError(
+            f"model {name!r} is registered but {module_name} has not been implemented yet "
+            "(flat clustering models issue); use 'kmeans'"
+        )
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def __getattr__(attr: str) -> Any:
+    """Resolve ``l2h.models.KMeans`` (and the other model classes) lazily."""
+    if attr in _CLASSES:
+        return get_model(_CLASSES[attr])
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -1,0 +1,213 @@
+"""Static checks that keep the workflow's rules and conda environments honest.
+
+Conda cannot run on CI machines, so nothing here creates an environment. Instead:
+
+* every rule has ``log:``, ``benchmark:``, ``conda:`` (an existing file) and resources;
+* every ``envs/*.yaml`` parses, uses conda-forge only, and lists only project dependencies;
+* every third-party package that a rule's script imports, directly or through the ``l2h``
+  modules it reaches, is listed in that rule's environment;
+* the local ``l2h`` package reaches the environments through ``scripts/_script_utils.py``
+  (never a relative ``pip: -e`` path, which breaks when Snakemake copies the env file).
+"""
+
+import ast
+import re
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVS = sorted((ROOT / "envs").glob("*.yaml"))
+SCRIPTS = sorted(p for p in (ROOT / "scripts").glob("*.py") if not p.name.startswith("_"))
+
+#: Import name -> conda-forge package name, where they differ.
+IMPORT_TO_CONDA = {"sklearn": "scikit-learn", "yaml": "pyyaml", "matplotlib": "matplotlib-base"}
+#: conda-forge package name -> PyPI name, where they differ (None: not a Python dependency).
+CONDA_TO_PIP = {"matplotlib-base": "matplotlib", "python": None, "pip": None}
+#: Modules that are part of this repository, not packages to install.
+LOCAL = {"l2h", "_script_utils"}
+
+
+def spec_name(spec: str) -> str:
+    """Package name of a conda or pip requirement such as ``numpy >=1.24``."""
+    return re.split(r"[<>=!~ \[;]", spec.strip(), maxsplit=1)[0].lower()
+
+
+@cache
+def rules() -> dict:
+    """Rule name -> Snakemake rule object of the demo workflow (through the internal API)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.enums import Quietness
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[ROOT / "config" / "demo.yaml"]),
+            snakefile=ROOT / "Snakefile",
+            workdir=ROOT,
+        )
+        # `_workflow` is private; snakemake is pinned to >=9,<10 in pyproject.toml
+        return {rule.name: rule for rule in workflow._workflow.rules if rule.name != "all"}
+
+
+def rule_file(rule, attribute: str) -> Path:
+    """A rule's ``conda:`` or ``script:`` path, resolved like Snakemake does."""
+    return (Path(rule.snakefile).parent / getattr(rule, attribute)).resolve()
+
+
+def env_packages(path: Path) -> set[str]:
+    """Conda and pip package names listed in an environment file."""
+    env = yaml.safe_load(path.read_text())
+    names = set()
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            names |= {spec_name(p) for p in dep.get("pip", [])}
+        else:
+            names.add(spec_name(dep))
+    return names
+
+
+def _guarded(node: ast.AST, parents: dict) -> bool:
+    """Whether an import sits in a ``try`` that catches ImportError (an optional dependency)."""
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.Try):
+            for handler in node.handlers:
+                names = ast.unparse(handler.type) if handler.type else ""
+                if "ImportError" in names or "ModuleNotFoundError" in names:
+                    return True
+    return False
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of all unconditional imports in a file, at any depth (lazy ones too)."""
+    tree = ast.parse(path.read_text())
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and not _guarded(node, parents):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and not _guarded(node, parents):
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def l2h_file(module: str) -> Path | None:
+    """Source file of an ``l2h`` module, or None if the name is not a module (an attribute)."""
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def third_party_imports(script: Path) -> set[str]:
+    """Top-level third-party packages a script needs, following its ``l2h`` imports."""
+    todo, seen, packages = [script], set(), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            if top == "l2h":
+                parts = module.split(".")
+                # importing l2h.x.y runs l2h/__init__.py, l2h/x/__init__.py, ...
+                todo += [
+                    f for i in range(1, len(parts) + 1) if (f := l2h_file(".".join(parts[:i])))
+                ]
+            elif top not in LOCAL and top not in sys.stdlib_module_names and top != "snakemake":
+                packages.add(top)
+    return packages
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+def test_the_workflow_has_the_expected_rules():
+    assert set(rules()) == {
+        "load_dataset",
+        "fit_model",
+        "fit_l2h",
+        "evaluate_trees",
+        "collect_metrics",
+        "plot_dendrograms",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(rules()))
+def test_every_rule_has_log_benchmark_env_resources_and_a_script(name):
+    rule = rules()[name]
+    assert len(rule.log) >= 1
+    assert rule.benchmark is not None
+    assert {"mem_mb", "runtime"} <= set(rule.resources)
+    assert rule.conda_env is not None and rule_file(rule, "conda_env").is_file()
+    assert rule.script is not None and rule_file(rule, "script").is_file()
+    assert rule_file(rule, "conda_env").parent == ROOT / "envs"
+
+
+@pytest.mark.parametrize("name", sorted(rules()))
+def test_each_rule_env_lists_what_its_script_imports(name):
+    rule = rules()[name]
+    listed = env_packages(rule_file(rule, "conda_env"))
+    needed = {IMPORT_TO_CONDA.get(p, p) for p in third_party_imports(rule_file(rule, "script"))}
+    assert needed, "the import scan found nothing: it is broken"
+    missing = needed - listed
+    assert not missing, f"{rule.conda_env} lacks {sorted(missing)} imported by {rule.script}"
+
+
+def test_import_scan_follows_l2h_and_lazy_imports():
+    needed = third_party_imports(ROOT / "scripts" / "plot_dendrograms.py")
+    assert {"numpy", "scipy", "numba", "matplotlib"} <= needed  # via l2h, l2h.plots
+    assert "torch" not in needed  # l2h.io imports it only inside try/except ImportError
+
+
+# ----------------------------------------------------------------------------- env files
+
+
+def test_there_are_env_files():
+    assert {p.name for p in ENVS} >= {"core.yaml", "report.yaml"}
+
+
+@pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
+def test_env_file_parses_and_uses_conda_forge_only(path):
+    env = yaml.safe_load(path.read_text())
+    assert set(env) <= {"name", "channels", "dependencies"}
+    assert env["channels"] == ["conda-forge", "nodefaults"]
+    assert "python" in env_packages(path)
+
+
+@pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
+def test_env_packages_are_project_dependencies(path):
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {spec_name(d) for d in project["dependencies"]}
+    declared |= {spec_name(d) for d in project["optional-dependencies"]["workflow"]}
+    for name in env_packages(path):
+        pip_name = CONDA_TO_PIP.get(name, name)
+        assert pip_name is None or pip_name in declared, f"{path.name}: {name} not in pyproject"
+
+
+@pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
+def test_env_has_no_relative_local_install(path):
+    env = yaml.safe_load(path.read_text())
+    pip = [p for dep in env["dependencies"] if isinstance(dep, dict) for p in dep.get("pip", [])]
+    # Snakemake copies the file to .snakemake/conda/<hash>.yaml, so "../" would miss the repo
+    assert not [p for p in pip if "../" in p or p.strip().startswith(("-e", "."))]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_scripts_import_script_utils_before_l2h(script):
+    body = ast.parse(script.read_text()).body
+    imports = [n for n in body if isinstance(n, ast.Import | ast.ImportFrom)]
+    modules = [
+        (n.names[0].name if isinstance(n, ast.Import) else n.module).split(".")[0] for n in imports
+    ]
+    assert "_script_utils" in modules and "l2h" in modules
+    assert modules.index("_script_utils") < modules.index("l2h")
