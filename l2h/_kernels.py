@@ -219,19 +219,26 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _add_columns(x, i, row_max, columns, top_idx, is_top):  # pragma: no cover - compiled
-    """Sum of exp(x[i, c] - row_max) over the columns outside row i's top list."""
-    m = top_idx.shape[1]
-    for t in range(m):
-        if top_idx[i, t] >= 0:
-            is_top[top_idx[i, t]] = True
+def _add_columns(x, i, row_max, columns, top, is_top, buf):  # pragma: no cover - compiled
+    """Sum of exp(x[i, c] - row_max) over the columns not in ``top`` (the row's top list).
+
+    The logits are first copied into ``buf`` (independent loads, so the memory system can
+    fetch many at once), then exponentiated; top columns count as -inf (exp gives 0).
+    """
+    for j in top:
+        if j >= 0:
+            is_top[j] = True
+    n = columns.shape[0]
+    for t in range(n):
+        c = columns[t]
+        d = np.float64(x[i, c]) - row_max
+        buf[t] = -np.inf if is_top[c] else d
+    for j in top:
+        if j >= 0:
+            is_top[j] = False
     total = 0.0
-    for c in columns:
-        if not is_top[c]:
-            total += math.exp(np.float64(x[i, c]) - row_max)
-    for t in range(m):
-        if top_idx[i, t] >= 0:
-            is_top[top_idx[i, t]] = False
+    for t in range(n):
+        total += math.exp(buf[t])
     return total
 
 
@@ -239,10 +246,10 @@ def _add_columns(x, i, row_max, columns, top_idx, is_top):  # pragma: no cover -
 def reassign_rows(
     x,
     rows,
+    starts,
+    out,
     lo,
     hi,
-    segments,
-    mode,
     new_ptr,
     new_columns,
     in_group,
@@ -252,59 +259,48 @@ def reassign_rows(
     tail,
     inside,
     out_target,
-    out_low,
-    out_high,
+    out_prob,
 ):  # pragma: no cover - compiled
-    """Masked softmax of the given rows with the group's clusters removed.
+    """Masked softmax of a group's rows with the group's clusters removed.
 
-    For row ``rows[r]`` (``lo <= r < hi``), ``out_target[r]`` is the argmax of the softmax over
-    the columns not in the group, and its probability lies in ``[out_low[r], out_high[r]]``.
+    Row summaries (``row_max`` ... ``inside``) are in cluster order: position ``p`` describes
+    logits row ``rows[p]``. Segment ``s`` (one cluster of the group) is positions
+    ``starts[s] ...`` and writes outputs ``out[s]:out[s + 1]``; only outputs ``lo <= r < hi``
+    are computed. ``out_target[r]`` is the argmax of the row's softmax over the columns not in
+    the group and ``out_prob[r]`` its probability.
 
     The argmax is the first top entry outside the group when there is one; the denominator
     is then the unmasked top entries plus the unmasked part of the tail, ``tail - inside``,
-    where ``inside`` is the row's sum over its group's columns outside its top list. Rows come
-    in segments (one per cluster: ``rows[segments[s]:segments[s + 1]]``) that share the group
-    columns not yet in ``inside``: ``new_columns[new_ptr[s]:new_ptr[s + 1]]``.
-
-    ``mode[s]`` says what to do with segment s: 0 skips it (its outputs stay as they are);
-    2 (exact) reads those columns and adds them to ``inside`` (so each column is read at most
-    once per row over the whole run, a row's group only growing), making the probability
-    exact (``out_low == out_high``); 1 (bounds) reads nothing: each unread column is bounded
-    by the row's smallest top entry, which bounds the probability. Rows without an unmasked
-    top entry are always computed exactly from their logits.
+    where ``inside`` is the row's sum over its group's columns outside its top list. The
+    segment's group columns not yet in ``inside`` (``new_columns[new_ptr[s]:new_ptr[s + 1]]``)
+    are read and added here, so each column is read at most once per row over the whole run
+    (a row's group only grows). Rows without an unmasked top entry (or whose first one is
+    tiny) are computed from their logits over all unmasked columns.
     """
     k = x.shape[1]
     m = top_idx.shape[1]
+    buf = np.empty(k, dtype=np.float64)
     is_top = np.zeros(k, dtype=np.bool_)
-    for seg in range(segments.shape[0] - 1):
-        if mode[seg] == 0:
-            continue
-        exact = mode[seg] == 2
+    for seg in range(starts.shape[0]):
         columns = new_columns[new_ptr[seg] : new_ptr[seg + 1]]
-        for r in range(max(segments[seg], lo), min(segments[seg + 1], hi)):
-            i = rows[r]
-            unread = 0.0
+        for r in range(max(out[seg], lo), min(out[seg + 1], hi)):
+            p = starts[seg] + r - out[seg]
+            i = rows[p]
             if columns.shape[0]:
-                if exact:
-                    row_max_i = np.float64(row_max[i])
-                    inside[i] += _add_columns(x, i, row_max_i, columns, top_idx, is_top)
-                else:
-                    unread = columns.shape[0] * top_e[i, m - 1]
+                row_max_p = np.float64(row_max[p])
+                inside[p] += _add_columns(x, i, row_max_p, columns, top_idx[p], is_top, buf)
             first = -1
             unmasked = 0.0
             for t in range(m):
-                j = top_idx[i, t]
+                j = top_idx[p, t]
                 if j < 0:
                     break
                 if not in_group[j]:
                     if first < 0:
                         first = t
-                    unmasked += top_e[i, t]
-            if first < 0 or top_e[i, first] < TINY:
-                out_target[r], out_low[r] = _complement_softmax(x, i, in_group)
-                out_high[r] = out_low[r]
-                continue
-            rest = max(tail[i] - inside[i], 0.0)
-            out_target[r] = top_idx[i, first]
-            out_low[r] = top_e[i, first] / (unmasked + rest)
-            out_high[r] = top_e[i, first] / (unmasked + max(rest - unread, 0.0))
+                    unmasked += top_e[p, t]
+            if first < 0 or top_e[p, first] < TINY:
+                out_target[r], out_prob[r] = _complement_softmax(x, i, in_group)
+            else:
+                out_target[r] = top_idx[p, first]
+                out_prob[r] = top_e[p, first] / (unmasked + max(tail[p] - inside[p], 0.0))

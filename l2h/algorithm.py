@@ -16,12 +16,16 @@ How it works
    change, so a step only scores the one new group.
 3. A step re-softmaxes only the rows assigned to the lowest-score group. Their masked argmax
    is the first top entry outside the group, and the masked denominator is the unmasked top
-   entries plus the unmasked part of the tail, which needs the logits of the row only when the
-   group has clusters outside the row's top list (and then only those columns). Rows whose top
-   entries are all in the group are recomputed from their logits.
+   entries plus the unmasked part of the tail: the tail minus the row's sum over the group's
+   columns outside its top list. That sum is kept per row and only grows (a row's group only
+   grows), so each column of a row is read from the logits at most once over the whole run.
+   The top entries, which hold the row's own cluster, are added directly; the one difference
+   taken (tail minus inside) is of entries no larger than the smallest top entry, which is at
+   most the denominator, so its rounding error stays within about K ulps of the denominator.
+   Rows whose top entries are all in the group are recomputed from their logits.
 
-A merged group's score is at least twice the lowest score, so a row is re-softmaxed a few
-times (logarithmic in the range of the scores), not ``K`` times.
+With the additive aggregations a merged group's score is at least twice the lowest score, so a
+row is re-softmaxed a few times (logarithmic in the range of the scores), not ``K`` times.
 """
 
 from __future__ import annotations
@@ -47,9 +51,8 @@ AGGREGATIONS: tuple[str, ...] = ("cluster_mean", "point_sum", "point_mean")
 Aggregation = str | Callable[[Sequence[np.ndarray]], float]
 
 _TOP = 8  # entries kept per row
-_CHUNK_ELEMENTS = 1 << 16  # float64 elements per chunk buffer (512 KiB)
+_CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
 _PARALLEL_ROWS = 20_000  # a step re-softmaxes its rows on several threads above this
-_SAFETY = 1 + 1e-9  # bounds must separate the best group by this factor to skip exact work
 
 
 class EmptyClusterWarning(UserWarning):
@@ -275,10 +278,6 @@ class _ClusterStats:
     def members(self, c: int) -> np.ndarray:
         return self.sorted_conf[self.offsets[c] : self.offsets[c + 1]]
 
-    def rows(self, clusters: Sequence[int]) -> np.ndarray:
-        parts = [self.order[self.offsets[c] : self.offsets[c + 1]] for c in clusters]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
     def _reduce(self, c: int, fn) -> float:
         members = self.members(c)
         return float(fn(members)) if members.size else 0.0
@@ -341,15 +340,11 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> 
                 alive = np.flatnonzero(np.isfinite(score))
                 mtg = int(alive[alive != lsg][0])
             else:
-                excluded = ~np.isfinite(score)
-                excluded[lsg] = True
-
-                def value_of(mass, excluded=excluded):
-                    value = np.bincount(node_of, weights=mass, minlength=n_nodes) / size
-                    value[excluded] = -np.inf
-                    return value
-
-                mtg = reassigner.target(lsg, members, value_of)
+                mass = reassigner.mass(lsg, members)
+                value = np.bincount(node_of, weights=mass, minlength=n_nodes) / size
+                value[~np.isfinite(score)] = -np.inf
+                value[lsg] = -np.inf
+                mtg = int(np.argmax(value))  # first maximum = first in group order
             new = k + step
             members.append(members[lsg] + members[mtg])
             steps.append((members[lsg], members[mtg]))
@@ -368,52 +363,53 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> 
 class _Reassigner:
     """Masked re-assignment of a group's rows, with each row's running in-group tail sum.
 
-    ``inside[i]`` is the sum of exp(x - max) over the columns of row i's group at its last
-    re-assignment that are not in its top list; ``covered[c]`` is that group (a node id, -1
-    before the first). Rows of one cluster always share their group, so both are tracked per
-    cluster and a step only reads the columns its group gained since then.
+    Row summaries are kept in cluster order (position ``p`` holds row ``order[p]``), so the
+    rows of a cluster are contiguous. ``inside[p]`` is the sum of exp(x - max) over the
+    columns of the row's group at its last re-assignment that are not in its top list;
+    ``covered[c]`` is that group (a node id, -1 before the first). Rows of one cluster always
+    share their group, so a step only reads the columns its group gained since then.
     """
 
     def __init__(self, x, summary: RowSummary, stats: _ClusterStats, pool, n_jobs: int):
-        self.x, self.summary, self.stats = x, summary, stats
-        self.pool, self.n_jobs = pool, n_jobs
+        self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
+        order = stats.order
+        self.rows = order
+        self.row_max = summary.row_max[order]
+        self.top_idx = summary.top_idx[order]
+        self.top_e = summary.top_e[order]
+        self.tail = summary.tail[order]
         self.inside = np.zeros(x.shape[0])
         self.covered = np.full(x.shape[1], -1)
 
-    def target(self, node: int, members: list[tuple[int, ...]], value_of) -> int:
-        """The merge target of ``node``: the group with the highest mean reassigned mass.
-
-        ``value_of(mass)`` turns per-cluster masses into per-node values (-inf for nodes that
-        cannot be targets). A first pass bounds each row's probability without reading the
-        logits of columns its row has not summed yet. While the bounds do not single out one
-        group, the clusters whose rows leave the widest bounds are computed exactly (their
-        rows read those columns once and for all), and the bounds are checked again. Once
-        everything is exact, the first maximum wins, as in the listing.
-        """
+    def mass(self, node: int, members: list[tuple[int, ...]]) -> np.ndarray:
+        """Per cluster, the summed masked-softmax probability of the node's rows landing on it."""
+        k = self.x.shape[1]
         group = np.asarray(members[node])
-        rows = self.stats.rows(group)
         new_ptr, new_columns = self._new_columns(members[node], members)
-        counts = self.stats.counts[group]
-        if rows.size == 0:
-            self.covered[group] = node
-            return int(np.argmax(value_of(np.zeros(self.x.shape[1]))))
-        run = _Run(self, rows, np.concatenate([[0], np.cumsum(counts)]), new_ptr, new_columns)
-        run.in_group[group] = True
-        pending = (np.diff(new_ptr) > 0) & (counts > 0)  # segments known by bounds only
-        run.execute(np.where(pending, _BOUNDS, _EXACT))
-        while True:
-            low, high = run.values(value_of)
-            best = int(np.argmax(low))
-            if not pending.any():
-                break
-            others = np.delete(high, best)
-            if others.size == 0 or low[best] > _SAFETY * others.max():
-                break
-            refine = _widest(run.widths(), pending)
-            run.execute(np.where(refine, _EXACT, _SKIP))
-            pending &= ~refine
-        self.covered[group[~pending]] = node
-        return best
+        self.covered[group] = node
+        starts = self.stats.offsets[group]
+        out = np.concatenate([[0], np.cumsum(self.stats.counts[group])])
+        n = int(out[-1])
+        if n == 0:
+            return np.zeros(k)
+        in_group = np.zeros(k, np.bool_)
+        in_group[group] = True
+        target = np.empty(n, np.int64)
+        prob = np.empty(n, np.float64)
+
+        def work(bounds: tuple[int, int]) -> None:
+            _kernels.reassign_rows(
+                self.x, self.rows, starts, out, bounds[0], bounds[1], new_ptr, new_columns,
+                in_group, self.row_max, self.top_idx, self.top_e, self.tail, self.inside,
+                target, prob,
+            )  # fmt: skip
+
+        if self.pool is None or n < _PARALLEL_ROWS:
+            work((0, n))
+        else:
+            edges = np.linspace(0, n, self.n_jobs + 1).astype(int)
+            list(self.pool.map(work, zip(edges[:-1], edges[1:], strict=True)))
+        return np.bincount(target, weights=prob, minlength=k)
 
     def _new_columns(self, group, members) -> tuple[np.ndarray, np.ndarray]:
         """Per cluster of the group (CSR), the group's columns its rows have not summed yet."""
@@ -431,63 +427,6 @@ class _Reassigner:
         ptr = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
         columns = np.fromiter((j for p in parts for j in p), np.int64, count=int(ptr[-1]))
         return ptr, columns
-
-
-_SKIP, _BOUNDS, _EXACT = 0, 1, 2  # what the kernel does with a segment (see reassign_rows)
-
-
-class _Run:
-    """One step's rows (one segment per cluster of the group) and their kernel outputs."""
-
-    def __init__(self, owner: _Reassigner, rows, segments, new_ptr, new_columns):
-        self.owner, self.rows, self.segments = owner, rows, segments
-        self.new_ptr, self.new_columns = new_ptr, new_columns
-        self.in_group = np.zeros(owner.x.shape[1], np.bool_)
-        self.target = np.empty(rows.size, np.int64)
-        self.low = np.empty(rows.size, np.float64)
-        self.high = np.empty(rows.size, np.float64)
-
-    def execute(self, mode: np.ndarray) -> None:
-        """Run the kernel on the segments whose mode is not _SKIP (on threads when large)."""
-        o, s = self.owner, self.owner.summary
-        mode = mode.astype(np.int8)
-
-        def work(bounds: tuple[int, int]) -> None:
-            _kernels.reassign_rows(
-                o.x, self.rows, bounds[0], bounds[1], self.segments, mode, self.new_ptr,
-                self.new_columns, self.in_group, s.row_max, s.top_idx, s.top_e, s.tail,
-                o.inside, self.target, self.low, self.high,
-            )  # fmt: skip
-
-        n = self.rows.size
-        if o.pool is None or n < _PARALLEL_ROWS:
-            work((0, n))
-        else:
-            edges = np.linspace(0, n, o.n_jobs + 1).astype(int)
-            list(o.pool.map(work, zip(edges[:-1], edges[1:], strict=True)))
-
-    def values(self, value_of) -> tuple[np.ndarray, np.ndarray]:
-        """Per-node lower and upper bounds of the merge-target value."""
-        k = self.owner.x.shape[1]
-        low = value_of(np.bincount(self.target, weights=self.low, minlength=k))
-        high = value_of(np.bincount(self.target, weights=self.high, minlength=k))
-        return low, high
-
-    def widths(self) -> np.ndarray:
-        """Per segment, the summed width of its rows' probability bounds."""
-        cumulative = np.concatenate([[0.0], np.cumsum(self.high - self.low)])
-        return cumulative[self.segments[1:]] - cumulative[self.segments[:-1]]
-
-
-def _widest(widths: np.ndarray, pending: np.ndarray) -> np.ndarray:
-    """The pending segments that hold at least half of the pending bound width."""
-    order = np.argsort(-np.where(pending, widths, -1.0), kind="stable")
-    order = order[pending[order]]
-    share = np.cumsum(widths[order])
-    chosen = order[: int(np.searchsorted(share, 0.5 * share[-1])) + 1]
-    refine = np.zeros_like(pending)
-    refine[chosen] = True
-    return refine
 
 
 # ----------------------------------------------------------------------------- progress

@@ -244,18 +244,3 @@ def test_progress_goes_to_stderr(capsys):
     assert captured.out == ""
     assert "merges done after" in captured.err
     assert len(tree.steps) == 3
-
-
-@pytest.mark.parametrize("safety", [np.inf, 1.0])
-def test_bounds_shortcut_and_refinement_agree(monkeypatch, safety):
-    """Deciding merge targets from probability bounds (and refining only the widest clusters)
-    gives the steps of always computing every row exactly (safety=inf), and bounds with no
-    safety margin still bracket the exact values (safety=1)."""
-    rng = np.random.default_rng(21)
-    k = 40
-    protos = rng.standard_normal((k, k)) * 3
-    x = protos[rng.integers(0, k, 2000)] + rng.standard_normal((2000, k))
-    expected = oracle_quiet(x)
-    assert expected.first_near_tie == k - 1
-    monkeypatch.setattr("l2h.algorithm._SAFETY", safety)
-    assert fit_quiet(x).steps == expected.steps
