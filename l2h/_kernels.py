@@ -130,25 +130,31 @@ def _count_at_least(values, n, bar):  # pragma: no cover - compiled
 def _bar(values, n, m):  # pragma: no cover - compiled
     """A value that at least m of values[:n] reach (n >= m), and not many more.
 
-    Geometric bisection between the smallest positive and the largest value, stopped once
-    at most 2 m values reach the lower end; every step is one vectorised count.
+    Starts from the smallest of the first m values (which m values reach) and bisects
+    geometrically towards the largest value, stopping once at most 2 m values reach the lower
+    end; every step is one vectorised count.
     """
-    low = 1e-300
-    high = 0.0
+    low = values[0]
+    high = values[0]
+    for r in range(m):
+        low = min(low, values[r])
     for r in range(n):
         high = max(high, values[r])
+    low = max(low, 1e-300)
     if high <= low:
+        return low if low > 1e-300 else 0.0
+    reach = _count_at_least(values, n, low)
+    if reach < m:  # fewer than m values are positive (the rest underflowed to 0)
         return 0.0
     for _ in range(64):
-        if _count_at_least(values, n, low) <= 2 * m:
+        if reach <= 2 * m or high <= low * (1 + 1e-12):
             break
         mid = math.sqrt(low * high)
-        if _count_at_least(values, n, mid) >= m:
-            low = mid
+        count = _count_at_least(values, n, mid)
+        if count >= m:
+            low, reach = mid, count
         else:
             high = mid
-        if high <= low * (1 + 1e-12):
-            break
     return low
 
 
