@@ -90,12 +90,13 @@ def _strand_max(e, i, width, out):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _select_top(e, i, top_idx, top_e, column_max, bar):  # pragma: no cover - compiled
+def _select_top(e, i, top_idx, top_e, column_max):  # pragma: no cover - compiled
     """Fill row i's top list (largest values, then smallest indices); return its length.
 
-    Columns ``r, r + width, ..., r + 7 * width`` form a group. The m-th largest group maximum
-    is at most the m-th largest entry, so only the groups whose maximum reaches it (and the
-    few columns past ``8 * width``) can hold top entries; only those are offered.
+    Columns ``r, r + width, ..., r + 7 * width`` form a group. A bar that at least m group
+    maxima reach is at most the m-th largest entry, so only the entries of the groups whose
+    maximum reaches it (and the few columns past ``8 * width``) can be top entries; only
+    those entries at or above the bar are offered.
     """
     k = e.shape[1]
     m = top_idx.shape[1]
@@ -196,11 +197,10 @@ def summarise_rows(e, s, top_idx, top_e, tail, assign):  # pragma: no cover - co
     resolves values that differ in ``e`` but round to the same probability.
     """
     column_max = np.empty(e.shape[1], np.float64)
-    scratch = np.empty(top_idx.shape[1], np.float64)
     for i in range(e.shape[0]):
         top_idx[i, :] = -1
         top_e[i, :] = 0.0
-        count = _select_top(e, i, top_idx, top_e, column_max, scratch)
+        count = _select_top(e, i, top_idx, top_e, column_max)
         tail[i] = _tail_sum(e, i, top_e, count)
         assign[i] = _first_argmax(e, s[i], i, top_idx, top_e, count)
 
