@@ -232,7 +232,7 @@ def test_bad_aggregation_and_jobs():
     with pytest.raises(ValueError, match="unknown aggregation 'mean'"):
         l2h.fit(x, "mean")
     with pytest.raises(ValueError, match="non-finite score"):
-        l2h.fit(x, lambda conf: float("nan"))
+        l2h.fit(np.eye(3), lambda conf: float("nan"))
     with pytest.raises(ValueError, match="n_jobs"):
         l2h.fit(x, n_jobs=0)
 
