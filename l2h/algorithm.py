@@ -101,8 +101,10 @@ def fit(
     ----------
     logits : array-like of shape (N, K)
         Logits of N points for K clusters: float16, float32 or float64 (integers are
-        converted to float64). A memory-mapped array (``np.load(path, mmap_mode="r")``) is read
-        in chunks and never copied whole; float16 input is converted to float32 once.
+        converted to float64). A C-ordered memory-mapped array (``np.load(path,
+        mmap_mode="r")``) in native byte order is read in chunks and never copied whole.
+        Otherwise the logits are copied once, in their own precision (float16 as float32):
+        Fortran-ordered or strided arrays, and non-native byte order.
     aggregation : {"cluster_mean", "point_sum", "point_mean"} or callable
         How a group's score is computed from the confidences of its points:
 
@@ -111,8 +113,8 @@ def fit(
         * ``"point_sum"`` (the v1 default, Λ = Σ): sum of the confidences of all the group's
           points. Grows with the number of points.
         * ``"point_mean"``: mean confidence over all the group's points.
-        * a callable ``f(confidences) -> float`` receiving one array per cluster of the group
-          (in group order) with the confidences of the points assigned to it.
+        * a callable ``f(confidences) -> float`` receiving one read-only array per cluster of
+          the group (in group order) with the confidences of the points assigned to it.
 
         A cluster without points contributes 0, and a group without points scores 0.
     n_jobs : int, optional
@@ -183,10 +185,12 @@ def _validated(logits) -> np.ndarray:
         raise ValueError(f"logits must have at least one row and one column, got shape {x.shape}")
     if x.dtype.kind in "iu":
         x = x.astype(np.float64)
-    elif x.dtype == np.float16:
-        x = x.astype(np.float32)
     elif x.dtype.kind != "f" or x.dtype.itemsize > 8:
         raise ValueError(f"logits must be float16, float32 or float64, got dtype {x.dtype}")
+    elif x.dtype.itemsize == 2:
+        x = x.astype(np.float32)
+    if not x.dtype.isnative:  # e.g. a .npy file written on a big-endian machine
+        x = x.astype(x.dtype.newbyteorder("="))
     if not x.flags.c_contiguous:
         x = np.ascontiguousarray(x)
     return x
@@ -198,7 +202,9 @@ def _n_jobs(n_jobs: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # pragma: no cover - not on Linux
             return max(1, os.cpu_count() or 1)
-    if int(n_jobs) < 1:
+    if isinstance(n_jobs, bool | np.bool_) or not isinstance(n_jobs, int | np.integer):
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+    if n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs}")
     return int(n_jobs)
 
@@ -270,6 +276,7 @@ class _ClusterStats:
         counts = np.bincount(assign, minlength=k)
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
         self.sorted_conf = conf[self.order]
+        self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
         self.counts = counts
         # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
         self.means = [self._reduce(c, np.mean) for c in range(k)]
@@ -303,7 +310,10 @@ def _point_mean(stats: _ClusterStats, group: tuple) -> float:
 
 
 def _checked(score) -> float:
-    value = float(score)
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        raise ValueError(f"the aggregation must return a number, got {score!r}") from None
     if not np.isfinite(value):
         raise ValueError(f"the aggregation returned a non-finite score ({value})")
     return value

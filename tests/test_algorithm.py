@@ -281,3 +281,36 @@ def test_large_k_matches_oracle():
     protos = rng.standard_normal((k, k)) * 3
     x = protos[rng.integers(0, k, 900)] + rng.standard_normal((900, k))
     assert assert_same_as_oracle(x) == k - 1
+
+
+@pytest.mark.parametrize("dtype", [">f8", ">f4", ">f2"])
+def test_big_endian_logits(dtype, tmp_path):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((120, 12)) * 3
+    expected = fit_quiet(x.astype(dtype).astype(np.float64)).steps
+    assert fit_quiet(x.astype(dtype)).steps == expected
+    np.save(tmp_path / "big.npy", x.astype(dtype))
+    assert fit_quiet(np.load(tmp_path / "big.npy", mmap_mode="r")).steps == expected
+
+
+def test_callable_gets_read_only_confidences():
+    x = np.random.default_rng(0).standard_normal((200, 10))
+
+    def in_place(confidences):
+        for c in confidences:
+            np.square(c, out=c)
+        return 0.0
+
+    with pytest.raises(ValueError, match="read-only"):
+        l2h.fit(x, in_place)
+
+
+@pytest.mark.parametrize("n_jobs", [1.5, True, "2"])
+def test_n_jobs_must_be_an_integer(n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+        l2h.fit(np.eye(3), n_jobs=n_jobs)
+
+
+def test_callable_must_return_a_number():
+    with pytest.raises(ValueError, match="must return a number"):
+        l2h.fit(np.eye(3), lambda confidences: np.ones(2))
