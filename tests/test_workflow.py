@@ -140,13 +140,19 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, changes, named
     assert not (tmp_path / "results").exists()
 
 
-def test_missing_config_says_how_to_run_the_demo(tmp_path):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--cores", "1", "--dry-run"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode != 0
-    assert "no configuration given" in result.stdout + result.stderr
-    assert "--configfile config/demo.yaml" in result.stdout + result.stderr
+def test_without_a_config_the_demo_study_is_planned():
+    def dry_run(*extra: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--forceall"]
+        return subprocess.run([*cmd, *extra], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    plain, demo = dry_run(), dry_run("--configfile", str(DEMO))
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "results/demo/metrics.csv" in plain.stdout
+
+    def totals(result: subprocess.CompletedProcess) -> list[str]:
+        return [line for line in result.stdout.splitlines() if line.startswith("total")]
+
+    assert totals(plain) and totals(plain) == totals(demo)
 
 
 def test_lint_is_clean():
