@@ -202,10 +202,9 @@ def _n_jobs(n_jobs: int | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # pragma: no cover - not on Linux
             return max(1, os.cpu_count() or 1)
-    if isinstance(n_jobs, bool | np.bool_) or not isinstance(n_jobs, int | np.integer):
+    integer = isinstance(n_jobs, int | np.integer) and not isinstance(n_jobs, bool | np.bool_)
+    if not integer or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs}")
     return int(n_jobs)
 
 
