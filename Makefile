@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-# Debian packages the tests read: WordNet 3.0 (ImageNet's class hierarchy).
-APT_PACKAGES := wordnet-base
-APT_FILES := /usr/share/wordnet/data.noun
+# Debian packages the tests and the demo read: WordNet 3.0 (ImageNet's class hierarchy) and
+# Fashion-MNIST (the demo's real images).
+APT_PACKAGES := wordnet-base dataset-fashion-mnist
+APT_FILES := /usr/share/wordnet/data.noun /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint install system-deps
