@@ -1,20 +1,27 @@
-"""L2H benchmark workflow: dataset -> flat model logits -> L2H trees -> metrics and figures.
+"""L2H benchmark workflow: download -> embeddings -> flat models -> logits -> L2H and baselines
+-> metrics on the test split -> paper tables, figures and report.
 
-Demo (offline, CPU, under a minute):  snakemake --cores 2 --configfile config/demo.yaml
-Without --configfile the demo study runs (until the paper's study is wired).
-Every output lives under results/<study>/; rules/common.smk builds the target lists.
+Paper study:  snakemake --cores 8 --configfile config.yaml          (GPU for embeddings)
+On SLURM:     snakemake --profile profiles/slurm --configfile config.yaml
+Demo:         snakemake --cores 2 --configfile config/demo.yaml     (offline, CPU, real data)
+Without --configfile the paper study (config.yaml) runs. Every output lives under results/<study>/;
+rules/common.smk builds the target lists from the validated config.
 """
 
 import re
+import sys
 
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+# The workflow's own l2h package (same checkout), whether or not it is installed.
+sys.path.insert(0, workflow.basedir)
+
 
 if not config:
 
-    configfile: "config/demo.yaml"
+    configfile: "config.yaml"
 
 
 validate(config, "config/schema.yaml")
@@ -22,25 +29,38 @@ validate(config, "config/schema.yaml")
 STUDY = config["study"]
 
 
+include: "rules/common.smk"
+
+
 wildcard_constraints:
     study=re.escape(STUDY),
-    dataset="|".join(re.escape(name) for name in config["datasets"]),
-    model="|".join(re.escape(name) for name in config["models"]),
+    dataset="|".join(re.escape(name) for name in dataset_names()),
+    space=r"[a-z0-9_]+",
+    backbone=r"[A-Za-z0-9_.+]+",
+    model=r"[a-z]+",
+    method=r"[a-z0-9_]+",
     aggregation="|".join(re.escape(name) for name in config["aggregations"]),
+    baseline="|".join(BASELINE_INPUTS) + "|treevae",
+    split="train|test",
     k=r"\d+",
     seed=r"\d+",
 
 
-include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/embed.smk"
 include: "rules/cluster.smk"
 include: "rules/hierarchy.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+onstart:
+    check_data_available()
+
+
 localrules:
     all,
+    figures,
     collect_metrics,
 
 
@@ -48,3 +68,8 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+
+
+rule figures:
+    input:
+        figures(),

@@ -43,6 +43,7 @@ __all__ = [
     "cifar10",
     "cifar100",
     "fashion_mnist",
+    "for_dataset",
     "imagenet1k",
     "imagenet1k_wnids",
     "inaturalist21",
@@ -899,3 +900,44 @@ def imagenet1k(
         by_node = {w: lemma_of[w] for w in tax.names}
         tax = Taxonomy(tax.parents, tax.n_classes, [by_node[w] for w in tax.names], tax.levels)
     return tax
+
+
+def for_dataset(name: str, root: str | os.PathLike | None = None) -> Taxonomy | None:
+    """The ground-truth hierarchy of a registered dataset, or None when it has none.
+
+    Parameters
+    ----------
+    name : str
+        Registered dataset name (``l2h.data.DATASETS``).
+    root : path-like, optional
+        The dataset's folder: iNaturalist 2021 reads ``<root>/val.json`` (or ``train.json``);
+        CIFAR-100 uses the packaged table when None.
+
+    Returns
+    -------
+    Taxonomy or None
+        None for ``digits`` (no hierarchy) and for unknown names.
+
+    Raises
+    ------
+    FileNotFoundError
+        For ``inat21`` without a root holding its annotation JSON.
+    """
+    if name == "cifar10":
+        return cifar10()
+    if name == "cifar100":
+        return cifar100()
+    if name == "fashion_mnist":
+        return fashion_mnist()
+    if name == "imagenet":
+        return imagenet1k()
+    if name == "inat21":
+        folder = Path(root) if root is not None else None
+        for candidate in ("val.json", "train.json"):
+            if folder is not None and (folder / candidate).is_file():
+                return inaturalist21(folder / candidate)
+        raise FileNotFoundError(
+            f"inat21 taxonomy: no val.json or train.json in {root!r}; set datasets.inat21.root "
+            "to the folder holding the iNaturalist 2021 annotations"
+        )
+    return None

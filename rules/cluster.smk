@@ -1,23 +1,75 @@
-# Stage 2: flat clustering models. One model and its (N, K) logits per (dataset, model, K, seed).
+# Stage 3: flat clustering models. A model is trained on the train split of its embedding spaces
+# and writes its (N, K) logits for both splits. Bring-your-own logits and a pretrained
+# classifier's logits (the supervised setting) enter the DAG here.
 
 
 rule fit_model:
     input:
-        features="results/{study}/data/{dataset}/features.npy",
+        train=lambda wildcards: space_files(wildcards, "train"),
+        test=lambda wildcards: space_files(wildcards, "test"),
     output:
-        model="results/{study}/models/{dataset}/{model}/k{k}_seed{seed}.npz",
-        logits="results/{study}/logits/{dataset}/{model}/k{k}_seed{seed}.npy",
+        model="results/{study}/models/{dataset}/{backbone}/{model}/k{k}_seed{seed}.model",
+        train="results/{study}/logits/{dataset}/{backbone}/{model}/k{k}_seed{seed}/train.npy",
+        test="results/{study}/logits/{dataset}/{backbone}/{model}/k{k}_seed{seed}/test.npy",
     log:
-        "results/{study}/logs/fit_model/{dataset}/{model}/k{k}_seed{seed}.log",
+        "results/{study}/logs/fit_model/{dataset}/{backbone}/{model}/k{k}_seed{seed}.log",
     benchmark:
-        "results/{study}/benchmarks/fit_model/{dataset}/{model}/k{k}_seed{seed}.tsv"
+        "results/{study}/benchmarks/fit_model/{dataset}/{backbone}/{model}/k{k}_seed{seed}.tsv"
+    wildcard_constraints:
+        model="kmeans|turtle|temi",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=lambda wildcards: 0 if wildcards.model == "kmeans" else 1,
+        mem_mb=16000,
+        runtime=240,
+    params:
+        hparams=model_params,
+        device=config["device"],
+    script:
+        "../scripts/fit_model.py"
+
+
+rule byo_logits:
+    output:
+        "results/{study}/logits/{dataset}/given/given/k{k}_seed0/{split}.npy",
+    log:
+        "results/{study}/logs/byo_logits/{dataset}/k{k}_{split}.log",
+    benchmark:
+        "results/{study}/benchmarks/byo_logits/{dataset}/k{k}_{split}.tsv"
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=4000,
+        runtime=60,
     params:
-        hparams=lambda wildcards: config["models"][wildcards.model],
+        source=lambda wildcards: BYO[wildcards.dataset]["logits"][wildcards.split],
+        kind="logits",
     script:
-        "../scripts/fit_model.py"
+        "../scripts/copy_array.py"
+
+
+rule classifier_logits:
+    input:
+        indices="results/{study}/data/{dataset}/{split}/indices.npy",
+    output:
+        "results/{study}/logits/{dataset}/{backbone}/supervised/k{k}_seed0/{split}.npy",
+    log:
+        "results/{study}/logs/classifier_logits/{dataset}/{backbone}/k{k}_{split}.log",
+    benchmark:
+        "results/{study}/benchmarks/classifier_logits/{dataset}/{backbone}/k{k}_{split}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=720,
+    params:
+        settings=dataset_settings,
+        data_root=config["data_root"],
+        device=config["device"],
+    script:
+        "../scripts/classifier_logits.py"

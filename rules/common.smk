@@ -1,55 +1,284 @@
-# Target functions: the lists of files a study asks for, built from the validated config.
-# Nothing else lives here (no rules, no side effects).
+# Target functions: the study's runs and the files they produce, built from the validated config.
+# Nothing else lives here (no rules, no side effects). Wildcards:
+#   dataset   registered dataset or bring-your-own name
+#   space     one embedding backbone (files under embeddings/)
+#   backbone  the spaces a model trains on, joined by "+" ("pixels" for raw-pixel baselines,
+#             "given" for bring-your-own embeddings or logits, the classifier in the supervised
+#             setting)
+#   model     flat model, "none" for model-free baselines, "given" for bring-your-own logits,
+#             "supervised" for a pretrained classifier
+#   method    "l2h_<aggregation>" or a baseline name
+
+from l2h.data import DATASETS
+
+SPLITS = ["train", "test"]
+HIERARCHY_SPLIT = config["hierarchy_split"]
+EVAL_SPLITS = config["eval_splits"]
+BYO = config["byo"]
+SUPERVISED = config.get("supervised")
+# Which inputs each baseline reads (tests check this against l2h.baselines.BASELINES).
+BASELINE_INPUTS = {
+    "centroid_ward": ("features", "logits"),
+    "centroid_cosine": ("features", "logits"),
+    "logit_affinity": ("logits",),
+    "point_ward": ("features",),
+    "bisecting_kmeans": ("features",),
+    "deepect": ("pixels",),
+}
+RUN = "{dataset}/{backbone}/{model}/k{k}_seed{seed}"
 
 
-def model_runs():
-    """Wildcards of every flat model run: one dict per (dataset, model, k, seed)."""
-    return [
-        dict(study=STUDY, dataset=dataset, model=model, k=k, seed=seed)
-        for dataset, settings in config["datasets"].items()
-        for k in settings["n_clusters"]
-        for model in config["models"]
-        for seed in config["seeds"]
-    ]
+def dataset_names():
+    """Registered datasets of the study, then its bring-your-own entries."""
+    return [*config["datasets"], *BYO]
 
 
-def trees():
-    """Wildcards of every L2H tree: one dict per model run and aggregation."""
-    return [
-        dict(run, aggregation=aggregation)
-        for run in model_runs()
-        for aggregation in config["aggregations"]
-    ]
+def spaces(dataset):
+    """The embedding spaces of a dataset ([] for bring-your-own logits)."""
+    if dataset in BYO:
+        return ["given"] if "embeddings" in BYO[dataset] else []
+    return list(config["datasets"][dataset]["backbones"])
+
+
+def backbone(dataset):
+    """The backbone wildcard of a dataset's model runs."""
+    return "+".join(spaces(dataset)) or "given"
+
+
+def main_ks(dataset):
+    """The study's K values for a dataset (default: its number of classes)."""
+    settings = BYO[dataset] if dataset in BYO else config["datasets"][dataset]
+    if "n_clusters" in settings:
+        return list(settings["n_clusters"])
+    if dataset in BYO:
+        raise ValueError(f"byo entry {dataset!r}: give n_clusters")
+    return [DATASETS[dataset].n_classes]
+
+
+def sweep_ks(dataset, model):
+    """Extra K values of the K-sensitivity sweep for (dataset, model)."""
+    sweep = config["datasets"].get(dataset, {}).get("k_sweep")
+    if not sweep or model not in sweep["models"]:
+        return []
+    return [k for k in sweep["values"] if k not in main_ks(dataset)]
+
+
+def models(dataset):
+    """Flat models fitted on a dataset."""
+    if dataset in BYO and "logits" in BYO[dataset]:
+        return ["given"]
+    return list(config["models"])
+
+
+def model_runs(sweep=True):
+    """One dict of wildcards per flat-model run (dataset, backbone, model, k, seed)."""
+    runs = []
+    for dataset in dataset_names():
+        for model in models(dataset):
+            seeds = [0] if model == "given" else config["seeds"]
+            ks = main_ks(dataset) + (sweep_ks(dataset, model) if sweep else [])
+            runs += [
+                dict(
+                    dataset=dataset,
+                    backbone=backbone(dataset),
+                    model=model,
+                    k=k,
+                    seed=seed,
+                )
+                for k in ks
+                for seed in seeds
+            ]
+    if SUPERVISED:
+        runs.append(
+            dict(
+                dataset=SUPERVISED["dataset"],
+                backbone=SUPERVISED["classifier"],
+                model="supervised",
+                k=DATASETS[SUPERVISED["dataset"]].n_classes,
+                seed=0,
+            )
+        )
+    return runs
+
+
+def l2h_trees():
+    """Wildcards of every L2H tree: every aggregation at the main K, cluster_mean in sweeps."""
+    trees = []
+    for run in model_runs():
+        main = run["model"] == "supervised" or run["k"] in main_ks(run["dataset"])
+        for aggregation in config["aggregations"] if main else ["cluster_mean"]:
+            trees.append(dict(run, method=f"l2h_{aggregation}"))
+    return trees
+
+
+def baseline_datasets(name):
+    """Datasets a baseline runs on: those listed in its settings, else all that fit."""
+    settings = config["baselines"][name] or {}
+    names = settings.get("datasets") or dataset_names()
+    inputs = BASELINE_INPUTS[name]
+    if "pixels" in inputs:
+        return [d for d in names if d in config["datasets"]]
+    if "features" in inputs:
+        return [d for d in names if spaces(d)]
+    return names
+
+
+def baseline_trees():
+    """Wildcards of every baseline tree."""
+    trees = []
+    for name in config["baselines"]:
+        inputs = BASELINE_INPUTS[name]
+        for dataset in baseline_datasets(name):
+            if "logits" in inputs:
+                trees += [
+                    dict(run, method=name)
+                    for run in model_runs(sweep=False)
+                    if run["dataset"] == dataset and run["model"] != "supervised"
+                ]
+                continue
+            bb = "pixels" if "pixels" in inputs else backbone(dataset)
+            trees += [
+                dict(
+                    dataset=dataset,
+                    backbone=bb,
+                    model="none",
+                    k=k,
+                    seed=seed,
+                    method=name,
+                )
+                for k in main_ks(dataset)
+                for seed in config["seeds"]
+            ]
+    return trees
 
 
 def metric_tables():
-    """The per-model-run metric tables that make up results/<study>/metrics.csv."""
+    """Per-tree metric tables that make up results/<study>/metrics.csv."""
     return [
-        "results/{study}/metrics/{dataset}/{model}/k{k}_seed{seed}.csv".format(**run)
-        for run in model_runs()
-    ]
-
-
-def newick_files():
-    """The Newick file of every tree."""
-    return [
-        "results/{study}/trees/{dataset}/{model}/k{k}_seed{seed}_{aggregation}.nwk".format(
-            **tree
-        )
-        for tree in trees()
+        f"results/{STUDY}/metrics/{RUN}/{{method}}.csv".format(**tree)
+        for tree in l2h_trees() + baseline_trees()
     ]
 
 
 def dendrogram_figures():
-    """The dendrogram figure of every tree."""
+    """One dendrogram (top of the tree, leaves named by class) per main-K L2H tree."""
     return [
-        "results/{study}/figures/dendrogram_{dataset}_{model}_{k}_seed{seed}_{aggregation}.png".format(
-            **tree
-        )
-        for tree in trees()
+        f"results/{STUDY}/figures/dendrograms/{RUN}/{{method}}.png".format(**tree)
+        for tree in l2h_trees()
+        if tree["method"] == "l2h_cluster_mean"
+        and (tree["model"] == "supervised" or tree["k"] in main_ks(tree["dataset"]))
     ]
 
 
+def k_sensitivity_figures():
+    """One K-sensitivity figure per (dataset, model) with a K sweep."""
+    return [
+        f"results/{STUDY}/figures/k_sensitivity/{dataset}_{model}.png"
+        for dataset in config["datasets"]
+        for model in models(dataset)
+        if sweep_ks(dataset, model)
+    ]
+
+
+def level_figures():
+    """One per-level score figure per dataset with a ground-truth hierarchy."""
+    return [
+        f"results/{STUDY}/figures/levels/{dataset}.png"
+        for dataset in dataset_names()
+        if dataset_taxonomy_name(dataset)
+    ]
+
+
+def dataset_taxonomy_name(dataset):
+    """The registered dataset whose ground-truth hierarchy applies to ``dataset``, or None."""
+    if dataset in BYO:
+        return BYO[dataset].get("taxonomy")
+    return dataset if dataset != "digits" else None
+
+
+TABLES = ["table1", "table7", "levels", "supervised"]
+
+
+def table_files():
+    """Every paper table, as CSV, Markdown and LaTeX."""
+    return [
+        f"results/{STUDY}/tables/{table}.{ext}"
+        for table in TABLES
+        for ext in ("csv", "md", "tex")
+    ]
+
+
+def figures():
+    """Every figure of the study (the target of rule ``figures``)."""
+    return dendrogram_figures() + k_sensitivity_figures() + level_figures()
+
+
 def all_outputs():
-    """Default targets of the study: the metrics table, every tree and every figure."""
-    return [f"results/{STUDY}/metrics.csv", *newick_files(), *dendrogram_figures()]
+    """Default targets: metrics, tables, figures, every tree and the provenance record."""
+    trees = [
+        f"results/{STUDY}/trees/{RUN}/{{method}}.json".format(**tree)
+        for tree in l2h_trees() + baseline_trees()
+    ]
+    return [
+        f"results/{STUDY}/metrics.csv",
+        f"results/{STUDY}/provenance.json",
+        *table_files(),
+        *figures(),
+        *trees,
+    ]
+
+
+# ----------------------------------------------------------------------------- input functions
+
+
+def dataset_settings(wildcards):
+    """The config entry of ``wildcards.dataset`` (registered or bring-your-own)."""
+    return BYO.get(wildcards.dataset) or config["datasets"][wildcards.dataset]
+
+
+def space_files(wildcards, split):
+    """Embedding files of the spaces of ``wildcards.backbone`` for one split."""
+    names = wildcards.backbone.split("+")
+    return [f"results/{{study}}/embeddings/{{dataset}}/{s}/{split}.npy" for s in names]
+
+
+def model_params(wildcards):
+    """Hyperparameters of ``wildcards.model`` plus the study's device."""
+    return dict(config["models"][wildcards.model] or {})
+
+
+def baseline_inputs(wildcards):
+    """The files a baseline tree needs, for the hierarchy split and every evaluation split."""
+    inputs = BASELINE_INPUTS[wildcards.baseline]
+    splits = sorted({HIERARCHY_SPLIT, *EVAL_SPLITS})
+    files = {}
+    for split in splits:
+        if "features" in inputs or "pixels" in inputs:
+            files[f"features_{split}"] = space_files(wildcards, split)
+        if "logits" in inputs:
+            files[f"logits_{split}"] = f"results/{{study}}/logits/{RUN}/{split}.npy"
+    return files
+
+
+def check_data_available():
+    """At the start of a run (never while parsing): user-provided data must be in place."""
+    from l2h.data import check_available
+
+    for dataset, settings in config["datasets"].items():
+        if DATASETS[dataset].needs_root:
+            check_available(dataset, settings.get("root"))
+
+
+def evaluation_taxonomy(wildcards):
+    """How the evaluation job gets the ground-truth hierarchy: a dict of what to load, or None.
+
+    In the supervised setting the leaves are the classifier's ImageNet classes, compared with
+    WordNet; otherwise the dataset's own hierarchy (if it has one) is used.
+    """
+    if wildcards.model == "supervised":
+        return {"dataset": "imagenet", "root": None, "clusters_are_classes": True}
+    name = dataset_taxonomy_name(wildcards.dataset)
+    if name is None:
+        return None
+    root = config["datasets"].get(name, {}).get("root")
+    return {"dataset": name, "root": root, "clusters_are_classes": False}

@@ -1,22 +1,45 @@
-# Stage 1: datasets. A registered dataset becomes features, labels and class names.
+# Stage 1: datasets. Labels, class names and the rows of each split the study uses (all of them,
+# or a class-stratified subset). Images are read by the embedding jobs; bring-your-own entries
+# copy their labels.
 
 
-rule load_dataset:
+rule prepare_split:
     output:
-        features="results/{study}/data/{dataset}/features.npy",
-        labels="results/{study}/data/{dataset}/labels.npy",
-        classes="results/{study}/data/{dataset}/classes.txt",
+        labels="results/{study}/data/{dataset}/{split}/labels.npy",
+        indices="results/{study}/data/{dataset}/{split}/indices.npy",
     log:
-        "results/{study}/logs/load_dataset/{dataset}.log",
+        "results/{study}/logs/prepare_split/{dataset}/{split}.log",
     benchmark:
-        "results/{study}/benchmarks/load_dataset/{dataset}.tsv"
+        "results/{study}/benchmarks/prepare_split/{dataset}/{split}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=dataset_settings,
+        byo=lambda wildcards: wildcards.dataset in BYO,
+        data_root=config["data_root"],
+    script:
+        "../scripts/prepare_split.py"
+
+
+rule class_names:
+    output:
+        "results/{study}/data/{dataset}/classes.txt",
+    log:
+        "results/{study}/logs/class_names/{dataset}.log",
+    benchmark:
+        "results/{study}/benchmarks/class_names/{dataset}.tsv"
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
-        root=lambda wildcards: config["datasets"][wildcards.dataset].get("root"),
+        settings=dataset_settings,
+        byo=lambda wildcards: wildcards.dataset in BYO,
     script:
-        "../scripts/load_dataset.py"
+        "../scripts/class_names.py"

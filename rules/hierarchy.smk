@@ -1,23 +1,58 @@
-# Stage 3: hierarchies. One L2H tree (JSON + Newick) per model run and aggregation.
+# Stage 4: hierarchies, built from the logits of the hierarchy split (config hierarchy_split,
+# default train: our choice, the paper does not say). L2H gives one tree per aggregation;
+# every baseline gives a tree plus the leaf of each point of the evaluation splits.
 
 
 rule fit_l2h:
     input:
-        logits="results/{study}/logits/{dataset}/{model}/k{k}_seed{seed}.npy",
-        labels="results/{study}/data/{dataset}/labels.npy",
+        logits=f"results/{{study}}/logits/{RUN}/{HIERARCHY_SPLIT}.npy",
+        labels=f"results/{{study}}/data/{{dataset}}/{HIERARCHY_SPLIT}/labels.npy",
         classes="results/{study}/data/{dataset}/classes.txt",
     output:
-        tree="results/{study}/trees/{dataset}/{model}/k{k}_seed{seed}_{aggregation}.json",
-        newick="results/{study}/trees/{dataset}/{model}/k{k}_seed{seed}_{aggregation}.nwk",
+        tree=f"results/{{study}}/trees/{RUN}/l2h_{{aggregation}}.json",
+        newick=f"results/{{study}}/trees/{RUN}/l2h_{{aggregation}}.nwk",
     log:
-        "results/{study}/logs/fit_l2h/{dataset}/{model}/k{k}_seed{seed}_{aggregation}.log",
+        f"results/{{study}}/logs/fit_l2h/{RUN}/{{aggregation}}.log",
     benchmark:
-        "results/{study}/benchmarks/fit_l2h/{dataset}/{model}/k{k}_seed{seed}_{aggregation}.tsv"
+        f"results/{{study}}/benchmarks/fit_l2h/{RUN}/{{aggregation}}.tsv"
     conda:
         "../envs/core.yaml"
-    threads: 1
+    threads: 2
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=8000,
+        runtime=60,
     script:
         "../scripts/fit_l2h.py"
+
+
+rule fit_baseline:
+    input:
+        unpack(baseline_inputs),
+    output:
+        tree=f"results/{{study}}/trees/{RUN}/{{baseline}}.json",
+        leaves=[
+            f"results/{{study}}/trees/{RUN}/{{baseline}}_{split}_leaves.npy"
+            for split in EVAL_SPLITS
+        ],
+    log:
+        f"results/{{study}}/logs/fit_baseline/{RUN}/{{baseline}}.log",
+    benchmark:
+        f"results/{{study}}/benchmarks/fit_baseline/{RUN}/{{baseline}}.tsv"
+    wildcard_constraints:
+        baseline="|".join(BASELINE_INPUTS),
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=lambda wildcards: 1 if wildcards.baseline == "deepect" else 0,
+        mem_mb=16000,
+        runtime=240,
+    params:
+        params=lambda wildcards: (config["baselines"][wildcards.baseline] or {}).get(
+            "params", {}
+        ),
+        hierarchy_split=HIERARCHY_SPLIT,
+        eval_splits=EVAL_SPLITS,
+        device=config["device"],
+    script:
+        "../scripts/fit_baseline.py"

@@ -1,34 +1,97 @@
-# Stage 5: report. Figures drawn from the trees, one job per model run (tables come with the
-# paper-table issue).
+# Stage 6: the paper's tables and figures, drawn from metrics.csv and the trees only, so the
+# `figures` target (and `--report report.html`) regenerates them from existing results.
 
 
-rule plot_dendrograms:
+rule tables:
     input:
-        trees=expand(
-            "results/{{study}}/trees/{{dataset}}/{{model}}/k{{k}}_seed{{seed}}_{aggregation}.json",
-            aggregation=config["aggregations"],
-        ),
-        logits="results/{study}/logits/{dataset}/{model}/k{k}_seed{seed}.npy",
-        labels="results/{study}/data/{dataset}/labels.npy",
-        classes="results/{study}/data/{dataset}/classes.txt",
+        "results/{study}/metrics.csv",
     output:
         report(
-            expand(
-                "results/{{study}}/figures/dendrogram_{{dataset}}_{{model}}_{{k}}_seed{{seed}}_{aggregation}.png",
-                aggregation=config["aggregations"],
-            ),
-            category="Dendrograms",
-            subcategory="{dataset}",
+            [
+                f"results/{{study}}/tables/{table}.{ext}"
+                for table in TABLES
+                for ext in ("csv", "md", "tex")
+            ],
+            category="Tables",
         ),
     log:
-        "results/{study}/logs/plot_dendrograms/{dataset}/{model}/k{k}_seed{seed}.log",
+        "results/{study}/logs/tables.log",
     benchmark:
-        "results/{study}/benchmarks/plot_dendrograms/{dataset}/{model}/k{k}_seed{seed}.tsv"
+        "results/{study}/benchmarks/tables.tsv"
     conda:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=2000,
         runtime=10,
     script:
-        "../scripts/plot_dendrograms.py"
+        "../scripts/make_tables.py"
+
+
+rule plot_dendrogram:
+    input:
+        tree=f"results/{{study}}/trees/{RUN}/{{method}}.json",
+        logits=f"results/{{study}}/logits/{RUN}/{HIERARCHY_SPLIT}.npy",
+        labels=f"results/{{study}}/data/{{dataset}}/{HIERARCHY_SPLIT}/labels.npy",
+        classes="results/{study}/data/{dataset}/classes.txt",
+    output:
+        report(
+            f"results/{{study}}/figures/dendrograms/{RUN}/{{method}}.png",
+            category="Dendrograms",
+            subcategory="{dataset}",
+        ),
+    log:
+        f"results/{{study}}/logs/plot_dendrogram/{RUN}/{{method}}.log",
+    benchmark:
+        f"results/{{study}}/benchmarks/plot_dendrogram/{RUN}/{{method}}.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        supervised=lambda wildcards: wildcards.model == "supervised",
+    script:
+        "../scripts/plot_dendrogram.py"
+
+
+rule plot_k_sensitivity:
+    input:
+        "results/{study}/metrics.csv",
+    output:
+        report(
+            "results/{study}/figures/k_sensitivity/{dataset}_{model}.png",
+            category="K sensitivity",
+        ),
+    log:
+        "results/{study}/logs/plot_k_sensitivity/{dataset}_{model}.log",
+    benchmark:
+        "results/{study}/benchmarks/plot_k_sensitivity/{dataset}_{model}.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/plot_k_sensitivity.py"
+
+
+rule plot_levels:
+    input:
+        "results/{study}/metrics.csv",
+    output:
+        report("results/{study}/figures/levels/{dataset}.png", category="Levels"),
+    log:
+        "results/{study}/logs/plot_levels/{dataset}.log",
+    benchmark:
+        "results/{study}/benchmarks/plot_levels/{dataset}.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/plot_levels.py"

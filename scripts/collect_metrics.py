@@ -9,7 +9,18 @@ import pandas as pd
 from l2h.io import atomic_path
 
 #: Row order of metrics.csv: every column but ``value``.
-SORT_BY = ["dataset", "backbone", "model", "method", "aggregation", "n_clusters", "seed", "metric"]
+SORT_BY = [
+    "dataset",
+    "backbone",
+    "model",
+    "method",
+    "aggregation",
+    "n_clusters",
+    "seed",
+    "split",
+    "level",
+    "metric",
+]
 
 
 def main(smk: Any, log: logging.Logger) -> None:

@@ -1,4 +1,4 @@
-"""Rule ``fit_model``: train a flat clustering model and write it with its (N, K) logits."""
+"""Rule ``fit_model``: train a flat clustering model on the train split; write its logits."""
 
 import logging
 from typing import Any
@@ -11,19 +11,22 @@ from l2h.models import get_model
 
 
 def main(smk: Any, log: logging.Logger) -> None:
-    """Fit ``wildcards.model`` with K = ``wildcards.k`` and ``wildcards.seed`` on the features."""
-    features = np.load(smk.input.features, mmap_mode="r")
+    """Fit ``wildcards.model`` (K = ``wildcards.k``, ``wildcards.seed``) on ``input.train``."""
+    train = [np.load(path, mmap_mode="r") for path in smk.input.train]
+    test = [np.load(path, mmap_mode="r") for path in smk.input.test]
     model_cls = get_model(smk.wildcards.model)
-    model = model_cls(
-        n_clusters=int(smk.wildcards.k), seed=int(smk.wildcards.seed), **smk.params.hparams
-    )
-    log.info("fitting %r on features %s", model, features.shape)
-    model.fit([features])
-    logits = model.logits([features])
-    sizes = np.bincount(logits.argmax(axis=1), minlength=logits.shape[1])
-    log.info("cluster sizes: %s (%d empty)", sizes.tolist(), int(np.sum(sizes == 0)))
+    hparams = dict(smk.params.hparams)
+    if smk.wildcards.model != "kmeans":
+        hparams.setdefault("device", smk.params.device)
+    model = model_cls(n_clusters=int(smk.wildcards.k), seed=int(smk.wildcards.seed), **hparams)
+    log.info("fitting %r on spaces %s", model, [s.shape for s in train])
+    model.fit(train, progress=True, log_file=smk.log[0] + ".train")
     model.save(smk.output.model)
-    atomic_save_npy(smk.output.logits, logits)
+    for split, spaces in (("train", train), ("test", test)):
+        logits = model.logits(spaces)
+        sizes = np.bincount(logits.argmax(axis=1), minlength=logits.shape[1])
+        log.info("%s cluster sizes: %s (%d empty)", split, sizes.tolist(), int(np.sum(sizes == 0)))
+        atomic_save_npy(smk.output[split], logits)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """The Snakemake workflow, run through its command line as users run it.
 
-The demo study (config/demo.yaml) runs for real once per session in a temporary working
-directory (``--directory``), offline and on the CPU: digits -> k-means logits -> L2H trees ->
-metrics.csv, Newick files and dendrograms. The other tests dry-run, lint, or break the config.
+* The paper study (config.yaml) and the demo study dry-run without any data: the whole DAG is
+  built, and the SLURM profile plans the same jobs.
+* A tiny study runs for real (offline, CPU, seconds): scikit-learn's digits as raw pixels ->
+  k-means logits -> L2H and cheap baselines -> metrics, tables, figures, provenance; plus a
+  bring-your-own entry (logits and embeddings files written by the test).
+* The README's demo (Fashion-MNIST through EfficientNet-Lite0, TURTLE, TEMI, DeepECT) runs in
+  tests/test_demo.py.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,15 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.cluster.hierarchy as sch
 import yaml
 
-from l2h.data import cluster_names, majority_classes
 from l2h.hierarchy import Hierarchy
-from l2h.plots import plot_dendrogram
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "config" / "demo.yaml"
+PAPER = ROOT / "config.yaml"
 COLUMNS = [
     "dataset",
     "backbone",
@@ -32,14 +35,31 @@ COLUMNS = [
     "aggregation",
     "n_clusters",
     "seed",
+    "split",
+    "level",
     "metric",
     "value",
 ]
 AGGREGATIONS = ["cluster_mean", "point_sum", "point_mean"]
 SEEDS = [0, 1]
+TINY = {
+    "study": "tiny",
+    "device": "cpu",
+    "datasets": {
+        "digits": {"backbones": ["pixels"], "k_sweep": {"models": ["kmeans"], "values": [8, 12]}}
+    },
+    "models": {"kmeans": {"n_init": 4}},
+    "seeds": SEEDS,
+    "aggregations": AGGREGATIONS,
+    "baselines": {
+        "centroid_ward": {},
+        "logit_affinity": {},
+        "bisecting_kmeans": {},
+    },
+}
 
 
-def snakemake(*args: str | Path, workdir: Path, configfile: Path = DEMO, timeout: int = 300):
+def snakemake(*args, workdir: Path, configfile: Path = DEMO, timeout: int = 600):
     """Run ``python -m snakemake`` on this repository's Snakefile in ``workdir``."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", ROOT / "Snakefile"]
     cmd += ["--directory", workdir, "--configfile", configfile, "--cores", "2", *args]
@@ -53,9 +73,11 @@ def snakemake(*args: str | Path, workdir: Path, configfile: Path = DEMO, timeout
     )
 
 
-def write_config(path: Path, **changes) -> Path:
-    """The demo config with top-level keys replaced (a value of None deletes the key)."""
-    config = yaml.safe_load(DEMO.read_text())
+def write_config(path: Path, base: dict | Path = DEMO, **changes) -> Path:
+    """A config (the demo's by default) with top-level keys replaced (None deletes the key)."""
+    config = (
+        yaml.safe_load(base.read_text()) if isinstance(base, Path) else json.loads(json.dumps(base))
+    )
     for key, value in changes.items():
         if value is None:
             config.pop(key, None)
@@ -65,54 +87,80 @@ def write_config(path: Path, **changes) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """Run the demo study once; return its working directory."""
-    workdir = tmp_path_factory.mktemp("demo")
-    result = snakemake(workdir=workdir)
-    assert result.returncode == 0, result.stdout[-5000:]
-    return workdir
-
-
-@pytest.fixture(scope="module")
-def metrics(demo_run):
-    return pd.read_csv(demo_run / "results" / "demo" / "metrics.csv")
+def job_counts(stdout: str) -> dict[str, int]:
+    """The job-stats table of a dry run."""
+    return {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", stdout, flags=re.MULTILINE)}
 
 
 # ----------------------------------------------------------------------------- dry runs
 
 
-def test_dry_run_builds_the_demo_dag(tmp_path):
-    result = snakemake("--dry-run", workdir=tmp_path)
-    assert result.returncode == 0, result.stdout
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, flags=re.MULTILINE))
-    assert counts == {
-        "load_dataset": "1",
-        "fit_model": "2",
-        "fit_l2h": "6",
-        "evaluate_trees": "2",
-        "plot_dendrograms": "2",
-        "collect_metrics": "1",
-        "all": "1",
-        "total": "15",
-    }
+def test_the_paper_study_dry_runs_without_any_data(tmp_path):
+    result = snakemake("--dry-run", workdir=tmp_path, configfile=PAPER)
+    assert result.returncode == 0, result.stdout[-3000:]
+    counts = job_counts(result.stdout)
+    # 5 datasets x 3 models x 3 seeds, plus the Figure-5 sweep (6 K values x 3 seeds) on CIFAR-100
+    assert counts["fit_model"] == 5 * 3 * 3 + 6 * 3
+    # 5 datasets x 2 splits x 2 backbones, plus raw pixels for DeepECT on 3 datasets
+    assert counts["embed"] == 5 * 2 * 2 + 3 * 2
+    # every model run x 3 aggregations, the sweep with cluster_mean, the supervised classifier
+    assert counts["fit_l2h"] == 45 * 3 + 18 + 3
+    assert counts["classifier_logits"] == 2
+    assert counts["collect_metrics"] == counts["tables"] == counts["provenance"] == 1
+    assert counts["plot_k_sensitivity"] == 1
     assert not (tmp_path / "results").exists()
 
 
-def test_registered_dataset_without_loader_dry_runs_then_fails_at_its_first_job(tmp_path):
+def test_the_slurm_profile_plans_the_same_jobs(tmp_path):
+    # conda cannot run on these machines (not even for a dry run): drop only that key
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    assert profile.pop("software-deployment-method") == "conda"
+    assert profile["executor"] == "slurm" and profile["slurm-status-command"] == "squeue"
+    (tmp_path / "slurm").mkdir()
+    (tmp_path / "slurm" / "config.yaml").write_text(yaml.safe_dump(profile))
+    plain = snakemake("--dry-run", workdir=tmp_path, configfile=PAPER)
+    slurm = snakemake(
+        "--dry-run", "--profile", tmp_path / "slurm", workdir=tmp_path, configfile=PAPER
+    )
+    assert slurm.returncode == 0, slurm.stdout[-3000:]
+    assert job_counts(slurm.stdout) == job_counts(plain.stdout)
+
+
+def test_gpu_rules_declare_a_gpu_and_cpu_rules_do_not(tmp_path):
+    result = snakemake("--dry-run", "--printshellcmds", workdir=tmp_path, configfile=PAPER)
+    jobs = re.split(r"\nrule ", result.stdout)
+    gpu = {}
+    for job in jobs[1:]:
+        name = job.split(":", 1)[0]
+        found = re.search(r"resources: .*?\bgpu=(\d+)", job)
+        gpu.setdefault(name, set()).add(int(found.group(1)) if found else 0)
+    assert gpu["embed"] == {0, 1}  # foundation models on a GPU, raw pixels not
+    assert gpu["fit_model"] == {0, 1}  # TURTLE/TEMI on a GPU, k-means not
+    assert gpu["classifier_logits"] == {1}
+    assert gpu["fit_l2h"] == {0}
+
+
+def test_without_a_config_the_paper_study_is_planned():
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--forceall"]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "results/paper/metrics.csv" in result.stdout
+
+
+def test_a_missing_imagenet_root_fails_at_the_start_of_the_run_with_instructions(tmp_path):
     config = write_config(
-        tmp_path / "cifar.yaml",
-        study="cifar",
-        datasets={"cifar10": {"backbone": "pixels", "n_clusters": [10]}},
-        seeds=[0],
+        tmp_path / "imagenet.yaml",
+        TINY,
+        study="imagenet",
+        datasets={"imagenet": {"backbones": ["pixels"], "root": str(tmp_path / "nowhere")}},
+        baselines={},
     )
     dry = snakemake("--dry-run", workdir=tmp_path, configfile=config)
-    assert dry.returncode == 0, dry.stdout
+    assert dry.returncode == 0, dry.stdout[-3000:]
     run = snakemake(workdir=tmp_path, configfile=config)
     assert run.returncode != 0
-    log = (tmp_path / "results" / "cifar" / "logs" / "load_dataset" / "cifar10.log").read_text()
-    assert "arrive with the data and embeddings issue" in log
-    assert not (tmp_path / "results" / "cifar" / "data").exists()
+    assert "imagenet" in run.stdout and "val" in run.stdout
+    assert not (tmp_path / "results" / "imagenet" / "data").exists()
 
 
 # ----------------------------------------------------------------------------- config schema
@@ -122,11 +170,13 @@ def test_registered_dataset_without_loader_dry_runs_then_fails_at_its_first_job(
     ("changes", "named"),
     [
         ({"sedes": [0]}, "sedes"),
-        ({"datasets": {"digits": {"backbone": "pixels", "n_cluster": [10]}}}, "n_cluster"),
-        ({"datasets": {"cifar11": {"backbone": "pixels", "n_clusters": [10]}}}, "cifar11"),
-        ({"models": {"kmeans": {"n_inits": 10}}}, "n_inits"),
+        ({"datasets": {"digits": {"backbones": ["pixels"], "n_cluster": [10]}}}, "n_cluster"),
+        ({"datasets": {"cifar11": {"backbones": ["pixels"]}}}, "cifar11"),
+        ({"datasets": {"digits": {"backbones": ["resnet"]}}}, "resnet"),
         ({"aggregations": ["cluster_mean", "point_max"]}, "point_max"),
         ({"seeds": [-1]}, "-1"),
+        ({"hierarchy_split": "val"}, "val"),
+        ({"baselines": {"single_linkage": {}}}, "single_linkage"),
         ({"study": None}, "study"),
     ],
 )
@@ -140,25 +190,11 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, changes, named
     assert not (tmp_path / "results").exists()
 
 
-def test_without_a_config_the_demo_study_is_planned():
-    def dry_run(*extra: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--forceall"]
-        return subprocess.run([*cmd, *extra], cwd=ROOT, capture_output=True, text=True, timeout=120)
-
-    plain, demo = dry_run(), dry_run("--configfile", str(DEMO))
-    assert plain.returncode == 0, plain.stdout + plain.stderr
-    assert "results/demo/metrics.csv" in plain.stdout
-
-    def totals(result: subprocess.CompletedProcess) -> list[str]:
-        return [line for line in result.stdout.splitlines() if line.startswith("total")]
-
-    assert totals(plain) and totals(plain) == totals(demo)
-
-
 def test_lint_is_clean():
-    cmd = [sys.executable, "-m", "snakemake", "--lint", "--configfile", str(DEMO)]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    for config in (PAPER, DEMO):
+        cmd = [sys.executable, "-m", "snakemake", "--lint", "--configfile", str(config)]
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_snakefmt_is_clean():
@@ -170,113 +206,165 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stderr
 
 
-# ----------------------------------------------------------------------------- real demo run
+# ----------------------------------------------------------------------------- a tiny real run
 
 
-def test_metrics_csv_is_tidy_with_one_row_per_tree_and_metric(metrics):
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """Run the tiny study (digits pixels, k-means, cheap baselines, one BYO entry) once."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    files = {}
+    for split, n in (("train", 300), ("test", 100)):
+        labels = rng.integers(0, 5, n)
+        centres = rng.normal(size=(5, 8)) * 4
+        features = centres[labels] + rng.normal(size=(n, 8))
+        logits = -((features[:, None, :] - centres[None]) ** 2).sum(-1) / 8
+        for kind, array in (("labels", labels), ("features", features), ("logits", logits)):
+            files[kind, split] = workdir / f"byo_{kind}_{split}.npy"
+            np.save(files[kind, split], array)
+    byo = {
+        "given_logits": {
+            "logits": {s: str(files["logits", s]) for s in ("train", "test")},
+            "labels": {s: str(files["labels", s]) for s in ("train", "test")},
+            "n_clusters": [5],
+        },
+        "given_features": {
+            "embeddings": {s: str(files["features", s]) for s in ("train", "test")},
+            "labels": {s: str(files["labels", s]) for s in ("train", "test")},
+            "n_clusters": [5],
+        },
+    }
+    config = write_config(workdir / "tiny.yaml", TINY, byo=byo)
+    result = snakemake(workdir=workdir, configfile=config)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return workdir, config
+
+
+@pytest.fixture(scope="module")
+def metrics(tiny_run):
+    return pd.read_csv(tiny_run[0] / "results" / "tiny" / "metrics.csv")
+
+
+def test_metrics_csv_is_tidy(metrics):
     assert list(metrics.columns) == COLUMNS
-    assert set(metrics["dataset"]) == {"digits"}
-    assert set(metrics["backbone"]) == {"pixels"}
-    assert set(metrics["model"]) == {"kmeans"}
-    assert set(metrics["method"]) == {"l2h"}
-    assert set(metrics["n_clusters"]) == {10}
-    assert set(metrics["aggregation"]) == set(AGGREGATIONS)
-    assert set(metrics["seed"]) == set(SEEDS)
+    assert set(metrics["dataset"]) == {"digits", "given_logits", "given_features"}
+    assert set(metrics["split"]) == {"test"}
+    assert set(metrics["method"]) == {"l2h", "centroid_ward", "logit_affinity", "bisecting_kmeans"}
+    assert set(metrics.loc[metrics["method"] == "l2h", "aggregation"]) == set(AGGREGATIONS)
+    assert set(metrics.loc[metrics["method"] != "l2h", "aggregation"]) == {"none"}
+    assert set(metrics.loc[metrics["method"] == "bisecting_kmeans", "model"]) == {"none"}
+    assert set(metrics.loc[metrics["dataset"] == "given_logits", "model"]) == {"given"}
+    assert set(metrics.loc[metrics["dataset"] == "digits", "n_clusters"]) == {8, 10, 12}
     assert {"nmi", "ari", "acc", "dp", "lp"} <= set(metrics["metric"])
-    keys = ["aggregation", "seed", "metric"]
+    assert set(metrics["level"]) == {"class"}  # digits has no hierarchy
+    keys = [c for c in COLUMNS if c != "value"]
     assert not metrics.duplicated(keys).any()
-    per_tree = metrics.groupby(["aggregation", "seed"]).size()
-    assert len(per_tree) == len(AGGREGATIONS) * len(SEEDS)
-    assert per_tree.nunique() == 1
 
 
-def test_metric_values_are_in_range(metrics):
-    value = metrics.set_index("metric")["value"]
+def test_metric_values_are_in_range_and_far_from_chance(metrics):
     assert np.isfinite(metrics["value"]).all()
+    value = metrics.set_index("metric")["value"]
     for name in ("nmi", "acc", "dp", "lp"):
         assert value[name].between(0, 1).all(), name
-    assert value["ari"].between(-0.5, 1).all()
-    # k-means on digits pixels is far from chance (NMI about 0.74, ACC about 0.79)
-    assert (value["nmi"] > 0.6).all() and (value["acc"] > 0.6).all()
+    digits = metrics[(metrics["dataset"] == "digits") & (metrics["n_clusters"] == 10)]
+    nmi = digits[(digits["metric"] == "nmi") & (digits["method"] == "l2h")]["value"]
+    assert (nmi > 0.6).all()  # k-means on digits pixels: NMI about 0.7
 
 
-def test_flat_scores_do_not_depend_on_the_aggregation(metrics):
-    flat = metrics[metrics["metric"].isin(["nmi", "ari", "acc"])]
-    spread = flat.groupby(["seed", "metric"])["value"].agg(lambda v: v.max() - v.min())
+def test_flat_scores_of_l2h_do_not_depend_on_the_aggregation(metrics):
+    l2h_rows = metrics[(metrics["method"] == "l2h") & metrics["metric"].isin(["nmi", "ari", "acc"])]
+    keys = ["dataset", "model", "n_clusters", "seed", "metric"]
+    spread = l2h_rows.groupby(keys)["value"].agg(lambda v: v.max() - v.min())
     assert (spread == 0).all()
 
 
-def test_every_tree_has_json_newick_and_a_dendrogram(demo_run):
-    results = demo_run / "results" / "demo"
-    for seed in SEEDS:
-        for aggregation in AGGREGATIONS:
-            stem = f"digits/kmeans/k10_seed{seed}_{aggregation}"
-            tree = Hierarchy.load(results / "trees" / f"{stem}.json")
-            assert tree.n_clusters == 10 and tree.aggregation == aggregation
-            newick = (results / "trees" / f"{stem}.nwk").read_text()
-            assert newick.endswith(";\n")
-            assert re.sub(r"'[^']*'", "", newick).count("(") == 9  # K - 1 inner nodes
-            assert sorted(re.findall(r"\(c(\d+)\)", newick), key=int) == [str(k) for k in range(10)]
-            png = results / "figures" / f"dendrogram_digits_kmeans_10_seed{seed}_{aggregation}.png"
-            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_trees_newick_tables_figures_and_provenance_exist(tiny_run):
+    results = tiny_run[0] / "results" / "tiny"
+    run = results / "trees" / "digits" / "pixels" / "kmeans" / "k10_seed0"
+    for aggregation in AGGREGATIONS:
+        tree = Hierarchy.load(run / f"l2h_{aggregation}.json")
+        assert tree.n_clusters == 10 and tree.aggregation == aggregation
+        newick = (run / f"l2h_{aggregation}.nwk").read_text()
+        assert newick.endswith(";\n")
+        assert sorted(re.findall(r"\(c(\d+)\)", newick), key=int) == [str(k) for k in range(10)]
+    for table in ("table1", "table7", "levels", "supervised"):
+        for ext in ("csv", "md", "tex"):
+            assert (results / "tables" / f"{table}.{ext}").stat().st_size > 0
+    pngs = sorted((results / "figures").rglob("*.png"))
+    assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert (results / "figures" / "k_sensitivity" / "digits_kmeans.png").is_file()
+    provenance = json.loads((results / "provenance.json").read_text())
+    assert "git" in json.dumps(provenance) and "numpy" in json.dumps(provenance)
 
 
-def test_every_job_left_a_log_and_a_benchmark(demo_run):
-    results = demo_run / "results" / "demo"
+def test_every_job_left_a_log_and_a_benchmark(tiny_run):
+    results = tiny_run[0] / "results" / "tiny"
     logs = sorted((results / "logs").rglob("*.log"))
     benchmarks = sorted((results / "benchmarks").rglob("*.tsv"))
-    assert len(logs) == len(benchmarks) == 14  # every job but `all`
+    assert logs and len(logs) == len(benchmarks)
     for log in logs:
         assert log.read_text().rstrip().endswith("done"), log
     assert not list(results.rglob(".*.tmp*"))  # atomic writes left no temporary file
 
 
-def test_a_second_run_has_nothing_to_do(demo_run):
-    result = snakemake("--dry-run", workdir=demo_run)
+def test_a_second_run_has_nothing_to_do(tiny_run):
+    workdir, config = tiny_run
+    result = snakemake("--dry-run", workdir=workdir, configfile=config)
     assert result.returncode == 0, result.stdout
     assert "Nothing to be done" in result.stdout
 
 
-def test_report_holds_the_metrics_table_and_every_dendrogram(demo_run):
-    result = snakemake("--report", "report.zip", workdir=demo_run)
-    assert result.returncode == 0, result.stdout
-    with zipfile.ZipFile(demo_run / "report.zip") as archive:
+def test_report_holds_the_metrics_table_tables_and_figures(tiny_run):
+    workdir, config = tiny_run
+    result = snakemake("--report", "report.zip", workdir=workdir, configfile=config)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = [Path(name).name for name in archive.namelist()]
-    assert "metrics.csv" in names
-    assert len([name for name in names if name.startswith("dendrogram_")]) == 6
+    assert "metrics.csv" in names and "table1.md" in names
+    assert any(name.endswith(".png") for name in names)
 
 
-def test_rerunning_a_model_run_gives_identical_outputs(demo_run, tmp_path):
-    shutil.copytree(demo_run / "results", tmp_path / "results")
-    target = "results/demo/metrics/digits/kmeans/k10_seed0.csv"
-    logits = "results/demo/logits/digits/kmeans/k10_seed0.npy"
-    before = {path: (tmp_path / path).read_bytes() for path in (target, logits)}
-    result = snakemake("--forcerun", "fit_model", "--", target, workdir=tmp_path)
+def test_the_figures_target_redraws_figures_from_existing_results(tiny_run, tmp_path):
+    workdir, config = tiny_run
+    shutil.copytree(workdir / "results", tmp_path / "results")
+    figure = tmp_path / "results" / "tiny" / "figures" / "k_sensitivity" / "digits_kmeans.png"
+    figure.unlink()
+    result = snakemake("figures", workdir=tmp_path, configfile=config)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert figure.is_file()
+    assert "rule fit_model" not in result.stdout and "rule fit_l2h" not in result.stdout
+
+
+def test_rerunning_a_model_run_gives_identical_outputs(tiny_run, tmp_path):
+    workdir, config = tiny_run
+    shutil.copytree(workdir / "results", tmp_path / "results")
+    run = "digits/pixels/kmeans/k10_seed0"
+    paths = [
+        f"results/tiny/metrics/{run}/l2h_cluster_mean.csv",
+        f"results/tiny/logits/{run}/test.npy",
+    ]
+    before = {path: (tmp_path / path).read_bytes() for path in paths}
+    result = snakemake(
+        "--forcerun", "fit_model", "--", paths[0], workdir=tmp_path, configfile=config
+    )
     assert result.returncode == 0, result.stdout[-5000:]
     assert "rule fit_model" in result.stdout
     for path, content in before.items():
         assert (tmp_path / path).read_bytes() == content, path
 
 
-# ----------------------------------------------------------------------------- figures library
-
-
-def test_majority_classes_and_names():
-    y_true = np.array([2, 2, 1, 0, 0, 1])
-    y_pred = np.array([0, 0, 0, 2, 2, 2])
-    assert majority_classes(y_true, y_pred, 4).tolist() == [2, -1, 0, -1]
-    names = cluster_names(y_true, y_pred, ["cat", "dog", "fox"], 4)
-    assert names == ["fox (c0)", "empty (c1)", "cat (c2)", "empty (c3)"]
-    with pytest.raises(ValueError, match="cluster ids"):
-        majority_classes(y_true, y_pred, 2)
-
-
-def test_plot_dendrogram_writes_png_and_truncates_large_trees(tmp_path):
-    points = np.random.default_rng(0).normal(size=(80, 2))
-    tree = Hierarchy.from_linkage(sch.linkage(points, "average"))
-    path = tmp_path / "big.png"
-    plot_dendrogram(tree, [f"leaf {i}" for i in range(80)], path, max_leaves=20)
-    assert path.read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(ValueError, match="79 labels"):
-        plot_dendrogram(tree, ["x"] * 79, tmp_path / "bad.png")
-    assert not (tmp_path / "bad.png").exists()
+def test_byo_logits_with_the_wrong_number_of_clusters_fail_with_a_clear_error(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    logits = {s: str(workdir / f"byo_logits_{s}.npy") for s in ("train", "test")}
+    labels = {s: str(workdir / f"byo_labels_{s}.npy") for s in ("train", "test")}
+    byo = {"mine": {"logits": logits, "labels": labels, "n_clusters": [7]}}
+    config = write_config(
+        tmp_path / "byo.yaml", TINY, study="byo", datasets=None, baselines={}, byo=byo
+    )
+    result = snakemake(workdir=tmp_path, configfile=config)
+    assert result.returncode != 0
+    log = (
+        tmp_path / "results" / "byo" / "logs" / "byo_logits" / "mine" / "k7_train.log"
+    ).read_text()
+    assert "5 columns, but the study's n_clusters is 7" in log
