@@ -152,11 +152,34 @@ def baseline_trees():
     return trees
 
 
+TREEVAE_LEAVES = {"cifar10": 10, "cifar100": 20}  # the official configs' leaf counts
+
+
+def treevae_trees():
+    """Wildcards of the optional TreeVAE trees (raw pixels, its configs' leaf counts)."""
+    settings = config["treevae"]
+    if not settings.get("enabled"):
+        return []
+    return [
+        dict(
+            dataset=dataset,
+            backbone="pixels",
+            model="none",
+            k=TREEVAE_LEAVES[dataset],
+            seed=seed,
+            method="treevae",
+        )
+        for dataset in settings.get("datasets", list(TREEVAE_LEAVES))
+        if dataset in config["datasets"]
+        for seed in config["seeds"]
+    ]
+
+
 def metric_tables():
     """Per-tree metric tables that make up results/<study>/metrics.csv."""
     return [
         f"results/{STUDY}/metrics/{RUN}/{{method}}.csv".format(**tree)
-        for tree in l2h_trees() + baseline_trees()
+        for tree in l2h_trees() + baseline_trees() + treevae_trees()
     ]
 
 
@@ -217,7 +240,7 @@ def all_outputs():
     """Default targets: metrics, tables, figures, every tree and the provenance record."""
     trees = [
         f"results/{STUDY}/trees/{RUN}/{{method}}.json".format(**tree)
-        for tree in l2h_trees() + baseline_trees()
+        for tree in l2h_trees() + baseline_trees() + treevae_trees()
     ]
     return [
         f"results/{STUDY}/metrics.csv",

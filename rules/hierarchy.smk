@@ -56,3 +56,33 @@ rule fit_baseline:
         device=config["device"],
     script:
         "../scripts/fit_baseline.py"
+
+
+rule treevae:
+    output:
+        tree=f"results/{{study}}/trees/{RUN}/treevae.json",
+        leaves=[
+            f"results/{{study}}/trees/{RUN}/treevae_{split}_leaves.npy"
+            for split in EVAL_SPLITS
+        ],
+    log:
+        f"results/{{study}}/logs/treevae/{RUN}.log",
+    benchmark:
+        f"results/{{study}}/benchmarks/treevae/{RUN}.tsv"
+    wildcard_constraints:
+        backbone="pixels",
+        model="none",
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=32000,
+        runtime=1440,
+    params:
+        params=config["treevae"].get("params", {}),
+        data_root=lambda wildcards: config["datasets"].get(wildcards.dataset, {}).get("root")
+        or config["data_root"],
+        eval_splits=EVAL_SPLITS,
+    script:
+        "../scripts/treevae.py"

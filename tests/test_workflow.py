@@ -368,3 +368,34 @@ def test_byo_logits_with_the_wrong_number_of_clusters_fail_with_a_clear_error(ti
         tmp_path / "results" / "byo" / "logs" / "byo_logits" / "mine" / "k7_train.log"
     ).read_text()
     assert "5 columns, but the study's n_clusters is 7" in log
+
+
+# ----------------------------------------------------------------------------- optional TreeVAE
+
+
+def test_treevae_is_off_by_default_and_planned_when_enabled(tmp_path):
+    off = snakemake("--dry-run", workdir=tmp_path, configfile=PAPER)
+    assert "treevae" not in job_counts(off.stdout)
+    paper = yaml.safe_load(PAPER.read_text())
+    config = write_config(tmp_path / "treevae.yaml", paper, treevae={"enabled": True})
+    on = snakemake("--dry-run", workdir=tmp_path, configfile=config)
+    assert on.returncode == 0, on.stdout[-3000:]
+    assert job_counts(on.stdout)["treevae"] == 2 * 3  # CIFAR-10 and CIFAR-100, 3 seeds
+    assert "trees/cifar100/pixels/none/k20_seed0/treevae.json" in on.stdout
+
+
+def test_treevae_fails_fast_and_clearly_offline(tmp_path):
+    config = write_config(
+        tmp_path / "treevae.yaml",
+        TINY,
+        study="tv",
+        datasets={"cifar10": {"backbones": ["pixels"]}},
+        baselines={},
+        treevae={"enabled": True, "datasets": ["cifar10"]},
+    )
+    target = "results/tv/trees/cifar10/pixels/none/k10_seed0/treevae.json"
+    result = snakemake("--", target, workdir=tmp_path, configfile=config, timeout=300)
+    assert result.returncode != 0
+    log = (tmp_path / "results/tv/logs/treevae/cifar10/pixels/none/k10_seed0.log").read_text()
+    assert "TreeVAEUnavailableError" in log and "treevae" in log.lower()
+    assert not (tmp_path / target).exists()
