@@ -81,7 +81,9 @@ rule treevae:
         runtime=1440,
     params:
         params=config["treevae"].get("params", {}),
-        data_root=lambda wildcards: config["datasets"].get(wildcards.dataset, {}).get("root")
+        data_root=lambda wildcards: config["datasets"]
+        .get(wildcards.dataset, {})
+        .get("root")
         or config["data_root"],
         eval_splits=EVAL_SPLITS,
     script:

