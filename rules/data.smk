@@ -33,13 +33,14 @@ rule class_names:
     benchmark:
         "results/{study}/benchmarks/class_names/{dataset}.tsv"
     conda:
-        "../envs/core.yaml"
+        "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=4000,
+        runtime=60,
     params:
         settings=dataset_settings,
         byo=lambda wildcards: wildcards.dataset in BYO,
+        data_root=config["data_root"],
     script:
         "../scripts/class_names.py"

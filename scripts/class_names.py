@@ -20,9 +20,10 @@ def main(smk: Any, log: logging.Logger) -> None:
             n = max(int(np.load(path).max()) for path in settings["labels"].values()) + 1
             names = [str(c) for c in range(n)]
     else:
-        from l2h.data import DATASETS
+        from l2h.data import load_dataset
 
-        names = list(DATASETS[smk.wildcards.dataset].class_names)
+        root = settings.get("root") or smk.params.data_root
+        names = list(load_dataset(smk.wildcards.dataset, "test", root=root).class_names)
     log.info("%d classes", len(names))
     atomic_write_text(smk.output[0], "".join(f"{name}\n" for name in names))
 
