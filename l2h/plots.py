@@ -259,6 +259,9 @@ def plot_k_sensitivity(
         If there are no matching rows, several backbones, or no known true K.
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    from l2h.tables import _label
 
     rows = _rows(metrics, dataset=dataset, model=model, method="l2h", split=split, level="class")
     rows = rows[(rows["aggregation"] == aggregation) & rows["metric"].isin(list(scores))]
@@ -281,10 +284,11 @@ def plot_k_sensitivity(
         ax.plot(ks, mean, marker="o", label=_SCORE_NAMES.get(score, score))
         ax.fill_between(ks, mean - std, mean + std, alpha=0.2)
     ax.axvline(true_k, color="0.3", linestyle="--", label=f"true K = {true_k}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of clusters K")
     ax.set_ylabel("score")
     ax.legend()
-    ax.set_title(title or f"{dataset}, L2H-{model}: sensitivity to K")
+    ax.set_title(title or f"{dataset}, {_label('l2h', model)}: sensitivity to K")
     _save(fig, path, dpi)
     return fig
 
