@@ -204,6 +204,8 @@ def validate_metrics(metrics: pd.DataFrame, *, source: str = "metrics") -> pd.Da
 
 
 def _numeric(column: pd.Series, name: str, source: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.astype("float64")  # already numbers: no round trip through text
     text = column.astype(str).str.strip()
     text = text.mask(text.str.lower().isin(["", "nan"]))
     numbers = pd.to_numeric(text, errors="coerce")

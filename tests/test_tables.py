@@ -327,3 +327,9 @@ def test_write_tables_writes_every_table_and_placeholders(tmp_path, metrics):
 
 def test_table1_metrics_constant():
     assert TABLE1_METRICS == ("nmi", "ari", "acc", "dp", "lp")
+
+
+def test_validate_metrics_keeps_float_values_exactly(metrics):
+    frame = metrics.copy()
+    frame.loc[0, "value"] = 0.1 + 0.2
+    assert validate_metrics(frame).loc[0, "value"] == 0.1 + 0.2
