@@ -1,0 +1,155 @@
+"""Provenance of a results folder: code version, package versions, platform and config hash.
+
+>>> info = provenance({"study": "demo", "seeds": [0, 1]})
+>>> sorted(info)  # doctest: +NORMALIZE_WHITESPACE
+['config', 'config_sha256', 'git', 'implementation', 'machine', 'packages', 'platform',
+ 'python', 'timestamp']
+>>> info["config_sha256"] == config_hash({"seeds": [0, 1], "study": "demo"})
+True
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from l2h.io import atomic_write_text
+
+__all__ = [
+    "PACKAGES",
+    "config_hash",
+    "git_info",
+    "package_versions",
+    "provenance",
+    "write_provenance",
+]
+
+#: Distributions whose versions are recorded (``None`` when not installed).
+PACKAGES: tuple[str, ...] = (
+    "l2h",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "numba",
+    "matplotlib",
+    "snakemake",
+    "torch",
+    "torchvision",
+    "timm",
+    "clustpy",
+)
+
+
+def config_hash(config: Any) -> str:
+    """SHA-256 of the config as canonical JSON (sorted keys, no whitespace, UTF-8).
+
+    Two configs that differ only in key order have the same hash.
+
+    Raises
+    ------
+    ValueError
+        If the config holds a value JSON cannot represent (e.g. a set or an object).
+    """
+    try:
+        text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"config is not JSON-serialisable: {exc}") from exc
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
+    """Installed version of each distribution, read from its metadata (nothing is imported)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _l2h_version() -> str:
+    """The version of the imported ``l2h`` (may differ from an older installed distribution)."""
+    import l2h
+
+    return str(l2h.__version__)
+
+
+def git_info(repo_dir: str | os.PathLike = ".") -> dict[str, Any]:
+    """The commit checked out in ``repo_dir`` and whether tracked files are modified.
+
+    Returns ``{"commit": "unknown", "dirty": None}`` outside a git work tree or without git.
+    """
+    commit = _git(repo_dir, "rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": "unknown", "dirty": None}
+    status = _git(repo_dir, "status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def _git(repo_dir: str | os.PathLike, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", os.fspath(repo_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any]:
+    """Everything needed to tell how a results folder was made.
+
+    Parameters
+    ----------
+    config : dict
+        The study's configuration (JSON-serialisable).
+    repo_dir : path-like, default "."
+        The checkout whose git commit is recorded.
+
+    Returns
+    -------
+    dict
+        ``git`` (``commit``, ``dirty``), ``packages`` (distribution -> version or None),
+        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601).
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is not a dict or not JSON-serialisable.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
+    return {
+        "git": git_info(repo_dir),
+        "packages": {**package_versions(), "l2h": _l2h_version()},
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "config_sha256": config_hash(config),
+        "config": config,
+        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_provenance(
+    path: str | os.PathLike, config: dict, repo_dir: str | os.PathLike = "."
+) -> dict[str, Any]:
+    """Write :func:`provenance` as indented JSON to ``path``, atomically; return the record."""
+    record = provenance(config, repo_dir)
+    atomic_write_text(Path(path), json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return record
