@@ -103,7 +103,8 @@ _AGGREGATION_ORDER = ("cluster_mean", "point_sum", "point_mean")
 _LEVEL_METRICS = ("nmi", "acc", "dp")
 _SUPERVISED_METRICS = ("lca_spearman", "mistake_severity", "nmi", "ari", "acc", "lp", "dp")
 # Coarse-to-fine order of known level names; "class" (the dataset's own labels) always comes last.
-_LEVEL_ORDER = ("kingdom", "phylum", "order", "family", "genus", "species")
+# The biological rank "class" of iNaturalist is stored as "class_rank" (see scripts/evaluate.py).
+_LEVEL_ORDER = ("kingdom", "phylum", "class_rank", "order", "family", "genus", "species")
 _LEVEL_ORDER += ("superclass", "coarse", "medium")
 _NAMES = {
     "nmi": "NMI",

@@ -37,11 +37,16 @@ def predictions(smk: Any) -> list[np.ndarray]:
 
 
 def tidy(scores: dict[str, float]) -> list[dict[str, Any]]:
-    """``nmi@order`` -> metric ``nmi`` at level ``order``; plain keys are at level ``class``."""
+    """``nmi@order`` -> metric ``nmi`` at level ``order``; plain keys are at level ``class``.
+
+    ``class`` always means the dataset's own labels, so a taxonomy level of that name (the
+    biological rank of iNaturalist) is stored as ``class_rank``.
+    """
     rows = []
     for key, value in scores.items():
         metric, _, level = key.partition("@")
-        rows.append({"metric": metric, "level": level or "class", "value": float(value)})
+        level = "class_rank" if level == "class" else level or "class"
+        rows.append({"metric": metric, "level": level, "value": float(value)})
     return rows
 
 

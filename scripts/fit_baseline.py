@@ -6,8 +6,8 @@ from typing import Any
 
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
-
 from l2h.baselines import BaselineData, run_baseline
+
 from l2h.io import atomic_save_npy, load_logits
 
 

@@ -9,20 +9,34 @@ import numpy as np
 from l2h.data import cluster_names
 from l2h.hierarchy import Hierarchy
 from l2h.io import load_logits, load_names
-from l2h.plots import plot_dendrogram
+from l2h.plots import plot_dendrogram, plot_dendrogram_top
+
+#: Trees with more leaves are drawn from their top merges only, to stay readable.
+MAX_LEAVES = 40
 
 
 def main(smk: Any, log: logging.Logger) -> None:
-    """Draw ``input.tree`` into ``output[0]``."""
+    """Draw ``input.tree`` into ``output[0]``: whole, or its top 30 merges for large K."""
     tree = Hierarchy.load(smk.input.tree)
     class_names = load_names(smk.input.classes)
-    if smk.params.supervised:
-        names = list(class_names)
-    else:
-        y_pred = np.argmax(load_logits(smk.input.logits), axis=1)
-        names = cluster_names(np.load(smk.input.labels), y_pred, class_names, tree.n_clusters)
+    y_true = np.load(smk.input.labels)
+    y_pred = np.argmax(load_logits(smk.input.logits), axis=1)
     wc = smk.wildcards
     title = f"{wc.method}: {wc.dataset}, {wc.model} on {wc.backbone}, K={wc.k}, seed {wc.seed}"
+    if tree.n_clusters > MAX_LEAVES:
+        plot_dendrogram_top(
+            tree,
+            smk.output[0],
+            y_true=y_true,
+            y_pred=y_pred,
+            class_names=class_names,
+            title=title,
+        )
+        return
+    if smk.params.supervised:  # the leaves are the classifier's own classes
+        names = [f"{name} (c{k})" for k, name in enumerate(class_names)]
+    else:
+        names = cluster_names(y_true, y_pred, class_names, tree.n_clusters)
     plot_dendrogram(tree, names, smk.output[0], title=title)
 
 

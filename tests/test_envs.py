@@ -65,7 +65,11 @@ def rules() -> dict:
             workdir=ROOT,
         )
         # `_workflow` is private; snakemake is pinned to >=9,<10 in pyproject.toml
-        return {rule.name: rule for rule in workflow._workflow.rules if rule.name not in ("all", "figures")}
+        return {
+            rule.name: rule
+            for rule in workflow._workflow.rules
+            if rule.name not in ("all", "figures")
+        }
 
 
 def rule_file(rule, attribute: str) -> Path:
