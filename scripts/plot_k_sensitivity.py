@@ -1,4 +1,4 @@
-"""Rule ``plot_k_sensitivity``: scores against K (the paper's Figure 5) for one dataset and model."""
+"""Rule ``plot_k_sensitivity``: scores against K (the paper's Figure 5), one dataset and model."""
 
 import logging
 from typing import Any
