@@ -7,14 +7,19 @@ import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
 from l2h.data import load_dataset
+from l2h.embed import extract
 from l2h.io import atomic_save_npy, atomic_write_text
 
 
 def main(smk: Any, log: logging.Logger) -> None:
-    """Load ``wildcards.dataset`` and write ``output.features``, ``labels`` and ``classes``."""
-    ds = load_dataset(smk.wildcards.dataset, root=smk.params.root)
-    log.info("%s: features %s, %d classes", ds.name, ds.features.shape, ds.n_classes)
-    atomic_save_npy(smk.output.features, np.ascontiguousarray(ds.features, dtype=np.float32))
+    """Load ``wildcards.dataset`` and write ``output.features``, ``labels`` and ``classes``.
+
+    Features are raw pixels of the whole dataset (split ``all``); nothing is downloaded here.
+    """
+    ds = load_dataset(smk.wildcards.dataset, "all", root=smk.params.root, download=False)
+    features = extract(ds, "pixels")
+    log.info("%s: features %s, %d classes", ds.name, features.shape, ds.n_classes)
+    atomic_save_npy(smk.output.features, np.ascontiguousarray(features, dtype=np.float32))
     atomic_save_npy(smk.output.labels, ds.labels.astype(np.int64))
     atomic_write_text(smk.output.classes, "".join(f"{name}\n" for name in ds.class_names))
 

@@ -111,7 +111,7 @@ def test_registered_dataset_without_loader_dry_runs_then_fails_at_its_first_job(
     run = snakemake(workdir=tmp_path, configfile=config)
     assert run.returncode != 0
     log = (tmp_path / "results" / "cifar" / "logs" / "load_dataset" / "cifar10.log").read_text()
-    assert "arrive with the data and embeddings issue" in log
+    assert "cifar10 not found" in log  # the load_dataset rule never downloads
     assert not (tmp_path / "results" / "cifar" / "data").exists()
 
 
