@@ -53,7 +53,10 @@ def forward_only(model, forward, info, crop, batch, n, device, amp=True) -> floa
     x = torch.randint(0, 256, (batch, 3, crop, crop), dtype=torch.uint8, device=device)
     x = _normalise(x, info, crop, crop)
     n_batches = max(1, n // batch)
-    with torch.inference_mode(), torch.autocast("cuda", torch.bfloat16, enabled=amp):
+    with (
+        torch.inference_mode(),
+        torch.autocast("cuda", torch.bfloat16, enabled=amp and device.type == "cuda"),
+    ):
         for _ in range(3):  # warm-up (oneDNN/cuDNN pick kernels per shape)
             forward(x)
         _sync(device)
