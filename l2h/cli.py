@@ -1,4 +1,4 @@
-"""Command-line interface: ``l2h fit``, ``l2h cut`` and ``l2h newick``.
+"""Command-line interface: ``l2h fit``, ``l2h cut``, ``l2h newick`` and ``l2h embed``.
 
 Every failure caused by the input (a missing or damaged file, invalid logits, a bad option)
 ends with exactly one line ``l2h: error: <message>`` on stderr and exit status 2.
@@ -91,7 +91,57 @@ def _build_parser() -> _Parser:
     newick.add_argument("tree", help="tree file written by `l2h fit`")
     newick.add_argument("--names", help="text file with one cluster name per line")
     newick.set_defaults(run=_run_newick)
+    _add_embed(commands)
     return parser
+
+
+def _add_embed(commands) -> None:
+    embed = commands.add_parser("embed", help="embed a dataset's images into an (N, d) .npy file")
+    embed.add_argument("--dataset", required=True, help="registered dataset (l2h.data.DATASETS)")
+    embed.add_argument("--split", default="train", choices=("train", "test", "all"))
+    embed.add_argument("--backbone", required=True, help="registered backbone (l2h.embed)")
+    embed.add_argument("-o", "--out", required=True, help="output .npy (metadata in OUT.json)")
+    embed.add_argument("--root", help="data folder (default $L2H_DATA or ~/.cache/l2h/data)")
+    embed.add_argument("--no-download", action="store_true", help="never download data")
+    embed.add_argument("--batch-size", type=int, default=256)
+    embed.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    embed.add_argument("--num-workers", type=int, default=0, help="DataLoader workers")
+    embed.add_argument("--image-size", type=int, help="model input size (default per backbone)")
+    embed.add_argument("--subset", type=int, help="stratified subset of this many images")
+    embed.add_argument("--seed", type=int, default=0, help="seed of --subset")
+    embed.add_argument("--output", default="features", choices=("features", "logits"))
+    embed.add_argument("--quiet", action="store_true", help="no progress bar")
+    embed.set_defaults(run=_run_embed)
+
+
+def _run_embed(args: argparse.Namespace) -> int:
+    from l2h import data, embed
+
+    try:
+        data.dataset_info(args.dataset)
+        if args.output == "features":
+            embed.backbone_info(args.backbone)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    if not str(args.out).endswith(".npy"):
+        raise ValueError(f"-o must name a .npy file, got {args.out}")
+    embed.extract_to_file(
+        args.dataset,
+        args.split,
+        args.backbone,
+        args.out,
+        root=args.root,
+        subset=args.subset,
+        seed=args.seed,
+        download=not args.no_download,
+        batch_size=args.batch_size,
+        device=args.device,
+        num_workers=args.num_workers,
+        image_size=args.image_size,
+        output=args.output,
+        progress=not args.quiet,
+    )
+    return 0
 
 
 def _run_fit(args: argparse.Namespace) -> int:
