@@ -28,37 +28,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from l2h.io import atomic_path
+from l2h.models._base import FlatModel, TrainingLog, as_spaces, check_n_clusters, row_blocks
 
 __all__ = ["KMeans"]
 
 _FORMAT = "l2h-kmeans"
-_VERSION = 1
+_VERSION = 2
 _CHUNK_ROWS = 65_536  # rows per block when normalising and computing logits
-
-
-def _as_spaces(spaces: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
-    """Accept one (N, d) array or a list of them; check they are 2-D with equal N."""
-    if isinstance(spaces, np.ndarray):
-        spaces = [spaces]
-    spaces = list(spaces)
-    if not spaces:
-        raise ValueError("spaces must hold at least one (N, d) array")
-    n = None
-    for s, space in enumerate(spaces):
-        if getattr(space, "ndim", None) != 2:
-            raise ValueError(f"space {s} must be a 2-D (N, d) array, got {np.shape(space)}")
-        if n is None:
-            n = space.shape[0]
-        elif space.shape[0] != n:
-            raise ValueError(f"space {s} has {space.shape[0]} rows, space 0 has {n}")
-    if n == 0:
-        raise ValueError("spaces have no rows")
-    return spaces
 
 
 def _stack(spaces: list[np.ndarray], start: int, stop: int, normalize: bool) -> np.ndarray:
@@ -96,13 +76,13 @@ def _sq_distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0.0)
 
 
-class KMeans:
+class KMeans(FlatModel):
     """k-means on L2-normalised, concatenated embedding spaces, with temperature-scaled logits.
 
     Parameters
     ----------
     n_clusters : int
-        Number K of clusters.
+        Number K of clusters (>= 2).
     seed : int, default 0
         Seed of the k-means++ initialisations; a fixed seed gives the same model on the same
         machine and thread count.
@@ -130,6 +110,11 @@ class KMeans:
         Sum of squared distances of the training points to their centroid.
     labels_ : numpy.ndarray
         ``(N,)`` int64 training assignments (not saved).
+    n_empty_clusters_ : int
+        Clusters without a training point (0 for scikit-learn's k-means, which re-seeds empty
+        clusters; reported for the shared interface).
+    history_ : list of float
+        The final inertia divided by N (scikit-learn does not expose per-iteration values).
     space_dims_ : tuple of int
         Dimension of each space seen in :meth:`fit`.
 
@@ -141,6 +126,17 @@ class KMeans:
     >>> model.logits([x]).shape
     (100, 2)
     """
+
+    _PARAMS = (
+        "n_clusters",
+        "seed",
+        "temperature",
+        "n_init",
+        "max_iter",
+        "tol",
+        "normalize",
+        "device",
+    )
 
     def __init__(
         self,
@@ -154,8 +150,7 @@ class KMeans:
         normalize: bool = True,
         device: str = "auto",
     ) -> None:
-        if int(n_clusters) < 1:
-            raise ValueError(f"n_clusters must be at least 1, got {n_clusters}")
+        check_n_clusters(n_clusters)
         is_number = isinstance(temperature, int | float) and not isinstance(temperature, bool)
         if temperature != "auto" and not (
             is_number and np.isfinite(temperature) and temperature > 0
@@ -176,33 +171,27 @@ class KMeans:
         self.normalize = bool(normalize)
         self.device = device
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as a JSON-serialisable dict."""
-        return {
-            "n_clusters": self.n_clusters,
-            "seed": self.seed,
-            "temperature": self.temperature,
-            "n_init": self.n_init,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "normalize": self.normalize,
-            "device": self.device,
-        }
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"KMeans({args})"
-
     # ----------------------------------------------------------------- fitting
 
-    def fit(self, spaces: Sequence[np.ndarray] | np.ndarray) -> KMeans:
+    def fit(
+        self,
+        spaces: Sequence[np.ndarray] | np.ndarray,
+        progress: bool = True,
+        log_file: str | os.PathLike | None = None,
+    ) -> KMeans:
         """Fit k-means on the prepared spaces.
 
         Parameters
         ----------
         spaces : list of array-like of shape (N, d_s)
             One feature matrix per embedding space (a single array is accepted too).
-            Memory-mapped arrays are read block by block.
+            Memory-mapped arrays are read block by block (the prepared float32 matrix that
+            scikit-learn clusters is held in memory).
+        progress : bool, default True
+            Show a one-step progress bar with the final loss (inertia / N) and the number of
+            non-empty clusters.
+        log_file : path-like, optional
+            Append a summary line to this file.
 
         Returns
         -------
@@ -217,10 +206,9 @@ class KMeans:
         """
         from sklearn.cluster import KMeans as SklearnKMeans
 
-        spaces = _as_spaces(spaces)
+        spaces = as_spaces(spaces)
+        check_n_clusters(self.n_clusters, spaces[0].shape[0])
         x = _features(spaces, self.normalize)
-        if x.shape[0] < self.n_clusters:
-            raise ValueError(f"{x.shape[0]} points cannot form {self.n_clusters} clusters")
         km = SklearnKMeans(
             n_clusters=self.n_clusters,
             n_init=self.n_init,
@@ -239,19 +227,31 @@ class KMeans:
             self.temperature_ = mean_sq if mean_sq > 0 else 1.0
         else:
             self.temperature_ = float(self.temperature)
+        self.n_empty_clusters_ = self._count_empty(self.labels_)
+        self.history_ = [self.inertia_ / x.shape[0]]
+        with TrainingLog(1, "KMeans", self.n_clusters, progress, log_file) as log:
+            nonempty = self.n_clusters - self.n_empty_clusters_
+            log.update(1, self.history_[0], nonempty)
+            log.write(
+                f"N={x.shape[0]}, dims={list(self.space_dims_)}, {self!r}: inertia/N "
+                f"{self.history_[0]:.6f} after {self.n_iter_} iterations, "
+                f"{nonempty}/{self.n_clusters} clusters non-empty "
+                f"({self.n_empty_clusters_} empty), "
+                f"temperature {self.temperature_:.6g}"
+            )
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "cluster_centers_"):
-            raise RuntimeError("this KMeans is not fitted yet: call fit() or KMeans.load()")
-
-    def logits(self, spaces: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    def logits(
+        self, spaces: Sequence[np.ndarray] | np.ndarray, batch_size: int = _CHUNK_ROWS
+    ) -> np.ndarray:
         """Return the logits ``-||x - mu_k||^2 / T`` of every point.
 
         Parameters
         ----------
         spaces : list of array-like of shape (N, d_s)
             The same spaces, in the same order, as given to :meth:`fit` (any N).
+        batch_size : int, default 65536
+            Rows per block.
 
         Returns
         -------
@@ -266,24 +266,21 @@ class KMeans:
             If the number or dimensions of the spaces differ from those seen in :meth:`fit`.
         """
         self._check_fitted()
-        spaces = _as_spaces(spaces)
-        dims = tuple(int(space.shape[1]) for space in spaces)
-        if dims != self.space_dims_:
-            raise ValueError(
-                f"spaces have dimensions {dims}, the model was fitted on {self.space_dims_}"
-            )
+        spaces = as_spaces(spaces)
+        self._check_dims(spaces)
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         n = spaces[0].shape[0]
         out = np.empty((n, self.n_clusters), dtype=np.float32)
-        for start in range(0, n, _CHUNK_ROWS):
-            stop = min(start + _CHUNK_ROWS, n)
+        for start, stop in row_blocks(n, int(batch_size)):
             # the float32 values fit() clustered, then float64 arithmetic
-            x = _stack(spaces, start, stop, self.normalize).astype(np.float32).astype(np.float64)
+            with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows: error below
+                x = _stack(spaces, start, stop, self.normalize)
+            x = x.astype(np.float32).astype(np.float64)
+            if not np.all(np.isfinite(x)):
+                raise ValueError(f"spaces contain NaN or infinite values in rows {start}:{stop}")
             out[start:stop] = -_sq_distances(x, self.cluster_centers_) / self.temperature_
         return out
-
-    def predict(self, spaces: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-        """Return the nearest-centroid cluster ``(N,)`` int64 of every point."""
-        return np.argmax(self.logits(spaces), axis=1).astype(np.int64)
 
     # ----------------------------------------------------------------- persistence
 
@@ -304,6 +301,8 @@ class KMeans:
             "inertia_": self.inertia_,
             "n_iter_": self.n_iter_,
             "space_dims_": list(self.space_dims_),
+            "n_empty_clusters_": self.n_empty_clusters_,
+            "history_": self.history_,
         }
         with atomic_path(path, suffix=".npz") as tmp:
             np.savez(tmp, cluster_centers=self.cluster_centers_, meta=np.array(json.dumps(meta)))
@@ -344,6 +343,8 @@ class KMeans:
         model.inertia_ = float(meta["inertia_"])
         model.n_iter_ = int(meta["n_iter_"])
         model.space_dims_ = tuple(meta["space_dims_"])
+        model.n_empty_clusters_ = int(meta["n_empty_clusters_"])
+        model.history_ = [float(v) for v in meta["history_"]]
         if centers.shape != (model.n_clusters, sum(model.space_dims_)):
             raise ValueError(f"{os.fspath(path)}: centroids have shape {centers.shape}")
         return model
