@@ -240,18 +240,26 @@ def point_ward(
 
 # ----------------------------------------------------------------------------- top-down
 
+_SMALL_SPLIT = 1 << 22  # leaves with fewer feature values are split on one thread
+
 
 def _split(x: np.ndarray, seed: int, n_init: int, max_iter: int):
     """2-means of ``x``: boolean mask of the second cluster and the two centres."""
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
-    km = KMeans(2, n_init=n_init, max_iter=max_iter, random_state=seed).fit(x)
+    # small leaves: thread start-up costs more than the work (and stalls on busy machines)
+    with threadpool_limits(1 if x.size < _SMALL_SPLIT else None):
+        km = KMeans(2, n_init=n_init, max_iter=max_iter, random_state=seed).fit(x)
     return km.labels_ == 1, km.cluster_centers_.astype(np.float64)
 
 
 def _sse(x: np.ndarray) -> float:
-    """Sum of squared distances of the rows of ``x`` to their mean."""
-    return float(((x - x.mean(axis=0)) ** 2).sum()) if len(x) > 1 else 0.0
+    """Sum of squared distances of the rows of ``x`` to their mean (float64 sums)."""
+    if len(x) < 2:
+        return 0.0
+    centred = x - x.mean(axis=0, dtype=np.float64).astype(x.dtype)
+    return float(np.einsum("ij,ij->", centred, centred, dtype=np.float64))
 
 
 def bisecting_kmeans(
@@ -266,7 +274,7 @@ def bisecting_kmeans(
     """Top-down 2-means splits to K leaves, recording the split tree.
 
     Starting from all ``fit`` points in one leaf, the leaf with the largest SSE (sum of squared
-    distances to its mean, normalised features) is split by scikit-learn ``KMeans(2)``
+    distances to its mean, normalised float32 features) is split by scikit-learn ``KMeans(2)``
     (``n_init`` restarts, seed ``seed + split index``) until there are K leaves. The merge
     heights are the SSE of the split node, so they grow towards the root. Points of
     ``evaluate`` descend the tree, taking at every split the child with the nearer 2-means
@@ -277,7 +285,7 @@ def bisecting_kmeans(
     ValueError
         If fewer than K leaves can be made (no leaf with two distinct points is left).
     """
-    x = feature_matrix(fit.features).astype(np.float64)
+    x = feature_matrix(fit.features)  # float32: N x d, the only large array
     leaves = {0: np.arange(x.shape[0])}  # node id -> rows of fit
     sse = {0: _sse(x)}
     splits: list[tuple[int, int, int, np.ndarray, float]] = []  # node, left, right, centres, sse
