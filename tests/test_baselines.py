@@ -17,7 +17,7 @@ import pytest
 import scipy.cluster.hierarchy as sch
 
 import l2h.baselines as B
-from l2h.baselines import BASELINES, BaselineData, run_baseline
+from l2h.baselines import BASELINES, BaselineData, run_baseline, treevae
 from l2h.baselines.cheap import collapse_linkage
 from l2h.baselines.deepect import hierarchy_from_cluster_tree
 from l2h.baselines.treevae import (
@@ -322,3 +322,78 @@ def test_bench_baselines_quick(capsys):
     for name in [*CHEAP, "l2h.fit"]:
         assert name in out, out
     assert "DP(coarse)" in out
+
+
+FAKE_REPO = {  # the repository's entry points that the driver calls, reduced to a toy tree
+    "main.py": "",
+    "utils/utils.py": (
+        "def prepare_config(args, project_dir):\n"
+        "    return {'globals': {'seed': args.seed}, 'training': vars(args)}\n"
+        "def reset_random_seeds(seed):\n"
+        "    pass\n"
+    ),
+    "utils/data_utils.py": (
+        "import numpy as np\n"
+        "class Split:\n"
+        "    def __init__(self, n):\n"
+        "        self.dataset = type('D', (), {'targets': list(range(10, 20))})()\n"
+        "        self.indices = np.arange(n)\n"
+        "def get_data(configs):\n"
+        "    return Split(6), Split(6), Split(4)\n"
+        "def get_gen(data, configs, validation=False, shuffle=True):\n"
+        "    return data\n"
+    ),
+    "utils/training_utils.py": (
+        "import torch\n"
+        "def predict(loader, model, device, flag):\n"
+        "    n = len(loader.indices)\n"
+        "    return torch.nn.functional.one_hot(torch.arange(n) % 3, 3).float()\n"
+    ),
+    "train/train_tree.py": (
+        "class Node:\n"
+        "    def __init__(self, router=None, decoder=None, left=None, right=None):\n"
+        "        self.router, self.decoder, self.left, self.right = router, decoder, left, right\n"
+        "def run_tree(trainset, trainset_eval, testset, device, configs):\n"
+        "    split = Node(router=1, left=Node(decoder=1), right=Node(decoder=1))\n"
+        "    pruned = Node(left=split)\n"
+        "    return type('M', (), {'tree': Node(router=1, left=pruned, right=Node(decoder=1))})\n"
+    ),
+    "site/wandb/__init__.py": "def init(**kwargs):\n    pass\n",
+    "site/torchmetrics/__init__.py": "",
+}
+
+
+def test_run_treevae_end_to_end_with_a_toy_repository(tmp_path, monkeypatch):
+    """The driver runs the repository's functions and its outputs load as a Hierarchy."""
+    import sys
+
+    repo = tmp_path / "repo"
+    for rel, text in FAKE_REPO.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "toy")
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={repo / "site"} exec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    (tmp_path / "data" / "cifar-10-batches-py").mkdir(parents=True)
+    kwargs = dict(
+        cache_dir=tmp_path / "cache",
+        data_dir=tmp_path / "data",
+        python=str(python),
+        url=str(repo),
+        commit=_git(repo, "rev-parse", "HEAD"),
+        overrides={"num_epochs": 1},
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(treevae, "_REQUIREMENTS", (*treevae._REQUIREMENTS, "no_such_module_l2h"))
+        with pytest.raises(TreeVAEUnavailableError, match="lacks no_such_module_l2h; install"):
+            run_treevae("cifar10", tmp_path / "out", **kwargs)
+    out = run_treevae("cifar10", tmp_path / "out", **kwargs)
+    tree, leaves = load_treevae_result(out)
+    # breadth-first leaves: the root's right leaf is 0, the pruned branch holds leaves 1 and 2
+    assert tree.n_clusters == 3 and tree.groups(2) == [(0,), (1, 2)]
+    assert leaves.tolist() == [0, 1, 2, 0]
+    assert np.load(out / "y_test.npy").tolist() == [10, 11, 12, 13]
+    assert load_treevae_result(out, "train")[1].shape == (6,)

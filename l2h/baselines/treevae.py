@@ -131,7 +131,7 @@ def _check_requirements(python: str) -> None:
     """Fail with one line when the interpreter lacks the repository's requirements."""
     code = (
         "import importlib.util as u, sys; "
-        "sys.exit(' '.join(m for m in sys.argv[1:] if not u.find_spec(m)))"
+        "gone = ' '.join(m for m in sys.argv[1:] if not u.find_spec(m)); sys.exit(gone or None)"
     )
     try:
         done = subprocess.run(
