@@ -70,6 +70,8 @@ BASELINES: dict[str, BaselineInfo] = {
             "pruning_threshold": 0.1,
             "batch_size": 256,
             "embedding_size": 10,
+            "pretrain_lr": 1e-3,
+            "clustering_lr": 1e-4,
             "device": "auto",
         },
     ),
