@@ -9,8 +9,19 @@ Palumbo et al., "From Logits to Hierarchies: Hierarchical Clustering made Simple
 4
 """
 
-from l2h.algorithm import AGGREGATIONS, fit
+from typing import Any
+
 from l2h.hierarchy import Hierarchy
 
 __all__ = ["AGGREGATIONS", "Hierarchy", "fit"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import the algorithm (and compile-load its numba kernels) only when it is used, so that
+    ``import l2h.metrics`` or ``import l2h.hierarchy`` stays fast."""
+    if name in ("AGGREGATIONS", "fit"):
+        from l2h import algorithm
+
+        return getattr(algorithm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -175,11 +175,29 @@ def treevae_trees():
     ]
 
 
+def all_trees():
+    """Wildcards of every tree of the study (L2H, baselines, TreeVAE)."""
+    return l2h_trees() + baseline_trees() + treevae_trees()
+
+
+def run_key(tree):
+    """The model run a tree belongs to."""
+    return (
+        tree["dataset"],
+        tree["backbone"],
+        tree["model"],
+        int(tree["k"]),
+        int(tree["seed"]),
+    )
+
+
 def metric_tables():
-    """Per-tree metric tables that make up results/<study>/metrics.csv."""
+    """Per-run metric tables (all trees of a run) that make up results/<study>/metrics.csv."""
+    runs = dict.fromkeys(run_key(tree) for tree in all_trees())
+    keys = ("dataset", "backbone", "model", "k", "seed")
     return [
-        f"results/{STUDY}/metrics/{RUN}/{{method}}.csv".format(**tree)
-        for tree in l2h_trees() + baseline_trees() + treevae_trees()
+        f"results/{STUDY}/metrics/{RUN}.csv".format(**dict(zip(keys, run)))
+        for run in runs
     ]
 
 
@@ -240,7 +258,7 @@ def all_outputs():
     """Default targets: metrics, tables, figures, every tree and the provenance record."""
     trees = [
         f"results/{STUDY}/trees/{RUN}/{{method}}.json".format(**tree)
-        for tree in l2h_trees() + baseline_trees() + treevae_trees()
+        for tree in all_trees()
     ]
     return [
         f"results/{STUDY}/metrics.csv",
@@ -305,3 +323,36 @@ def evaluation_taxonomy(wildcards):
         return None
     root = config["datasets"].get(name, {}).get("root")
     return {"dataset": name, "root": root, "clusters_are_classes": False}
+
+
+def run_methods(wildcards):
+    """The methods (``l2h_<aggregation>`` or a baseline) of every tree of one run."""
+    w = wildcards
+    key = (w.dataset, w.backbone, w.model, int(w.k), int(w.seed))
+    return [tree["method"] for tree in ALL_TREES if run_key(tree) == key]
+
+
+def evaluation_inputs(wildcards):
+    """Trees of one run, what predicts each evaluation point's leaf, and the labels."""
+    methods = run_methods(wildcards)
+    base = f"results/{{study}}/trees/{RUN}"
+    files = {
+        "trees": [f"{base}/{method}.json" for method in methods],
+        "labels": [
+            f"results/{{study}}/data/{{dataset}}/{s}/labels.npy" for s in EVAL_SPLITS
+        ],
+    }
+    if any(method.startswith("l2h_") for method in methods):
+        files["logits"] = [
+            f"results/{{study}}/logits/{RUN}/{s}.npy" for s in EVAL_SPLITS
+        ]
+    files["leaves"] = [
+        f"{base}/{method}_{s}_leaves.npy"
+        for method in methods
+        if not method.startswith("l2h_")
+        for s in EVAL_SPLITS
+    ]
+    return files
+
+
+ALL_TREES = all_trees()

@@ -1,21 +1,17 @@
-# Stage 5: evaluation on the evaluation splits (default: test). One tidy table per tree, then
+# Stage 5: evaluation on the evaluation splits (default: test). One tidy table per model run
+# (all its trees: L2H per aggregation and the baselines), then
 # the study's metrics.csv and its provenance record.
 
 
-rule evaluate_l2h:
+rule evaluate:
     input:
-        tree=f"results/{{study}}/trees/{RUN}/l2h_{{aggregation}}.json",
-        logits=[f"results/{{study}}/logits/{RUN}/{split}.npy" for split in EVAL_SPLITS],
-        labels=[
-            f"results/{{study}}/data/{{dataset}}/{split}/labels.npy"
-            for split in EVAL_SPLITS
-        ],
+        unpack(evaluation_inputs),
     output:
-        f"results/{{study}}/metrics/{RUN}/l2h_{{aggregation}}.csv",
+        f"results/{{study}}/metrics/{RUN}.csv",
     log:
-        f"results/{{study}}/logs/evaluate/{RUN}/l2h_{{aggregation}}.log",
+        f"results/{{study}}/logs/evaluate/{RUN}.log",
     benchmark:
-        f"results/{{study}}/benchmarks/evaluate/{RUN}/l2h_{{aggregation}}.tsv"
+        f"results/{{study}}/benchmarks/evaluate/{RUN}.tsv"
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -23,38 +19,7 @@ rule evaluate_l2h:
         mem_mb=4000,
         runtime=30,
     params:
-        splits=EVAL_SPLITS,
-        taxonomy=lambda wildcards: evaluation_taxonomy(wildcards),
-    script:
-        "../scripts/evaluate.py"
-
-
-rule evaluate_baseline:
-    input:
-        tree=f"results/{{study}}/trees/{RUN}/{{baseline}}.json",
-        leaves=[
-            f"results/{{study}}/trees/{RUN}/{{baseline}}_{split}_leaves.npy"
-            for split in EVAL_SPLITS
-        ],
-        labels=[
-            f"results/{{study}}/data/{{dataset}}/{split}/labels.npy"
-            for split in EVAL_SPLITS
-        ],
-    output:
-        f"results/{{study}}/metrics/{RUN}/{{baseline}}.csv",
-    log:
-        f"results/{{study}}/logs/evaluate/{RUN}/{{baseline}}.log",
-    benchmark:
-        f"results/{{study}}/benchmarks/evaluate/{RUN}/{{baseline}}.tsv"
-    wildcard_constraints:
-        baseline="|".join(BASELINE_INPUTS) + "|treevae",
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
+        methods=run_methods,
         splits=EVAL_SPLITS,
         taxonomy=lambda wildcards: evaluation_taxonomy(wildcards),
     script:

@@ -1,5 +1,5 @@
-"""Rules ``evaluate_l2h`` and ``evaluate_baseline``: the scores of one tree on each evaluation
-split, as tidy rows (one metric a row)."""
+"""Rule ``evaluate``: the scores of every tree of one model run (L2H per aggregation, the
+baselines) on each evaluation split, as tidy rows (one metric a row)."""
 
 import logging
 from typing import Any
@@ -29,11 +29,11 @@ COLUMNS = [
 ]
 
 
-def predictions(smk: Any) -> list[np.ndarray]:
-    """The leaf of every point of each evaluation split."""
-    if "logits" in smk.input.keys():
+def predictions(smk: Any, method: str, n_splits: int) -> list[np.ndarray]:
+    """The leaf of every point of each evaluation split, for one tree of the run."""
+    if method.startswith("l2h_"):
         return [np.argmax(load_logits(path), axis=1) for path in smk.input.logits]
-    return [np.load(path) for path in smk.input.leaves]
+    return [np.load(path) for path in smk.input.leaves if f"/{method}_" in path][:n_splits]
 
 
 def tidy(scores: dict[str, float]) -> list[dict[str, Any]]:
@@ -50,30 +50,42 @@ def tidy(scores: dict[str, float]) -> list[dict[str, Any]]:
     return rows
 
 
+def score(tree: Hierarchy, y_true: np.ndarray, y_pred: np.ndarray, spec: Any, taxonomy: Any):
+    """:func:`l2h.metrics.evaluate`, with classes as leaves in the supervised setting."""
+    scores = evaluate(tree, y_true, y_pred, gt=taxonomy)
+    if spec and spec["clusters_are_classes"]:
+        # Supervised setting: leaf k is the classifier's class k, compared with WordNet.
+        scores["lca_spearman"] = lca_spearman(tree, taxonomy, np.arange(tree.n_clusters))
+    return scores
+
+
 def main(smk: Any, log: logging.Logger) -> None:
-    """Score ``input.tree`` with :func:`l2h.metrics.evaluate`; write ``output[0]``."""
-    tree = Hierarchy.load(smk.input.tree)
+    """Score every tree of the run on each evaluation split; write ``output[0]``."""
     spec = smk.params.taxonomy
     taxonomy = for_dataset(spec["dataset"], spec["root"]) if spec else None
+    splits = smk.params.splits
+    labels = [np.load(path) for path in smk.input.labels]
     wc = smk.wildcards
-    rows = []
-    for split, labels, y_pred in zip(
-        smk.params.splits, smk.input.labels, predictions(smk), strict=True
-    ):
-        y_true = np.load(labels)
-        scores = evaluate(tree, y_true, y_pred, gt=taxonomy)
-        if spec and spec["clusters_are_classes"]:
-            # Supervised setting: leaf k is the classifier's class k, compared with WordNet.
-            scores["lca_spearman"] = lca_spearman(tree, taxonomy, np.arange(tree.n_clusters))
-        log.info("%s: %s", split, scores)
-        rows += [dict(row, split=split) for row in tidy(scores)]
-    is_l2h = "aggregation" in wc.keys()
-    table = pd.DataFrame(rows).assign(
+    tables = []
+    for method, tree_path in zip(smk.params.methods, smk.input.trees, strict=True):
+        tree = Hierarchy.load(tree_path)
+        rows = []
+        preds = predictions(smk, method, len(splits))
+        for split, y_true, y_pred in zip(splits, labels, preds, strict=True):
+            scores = score(tree, y_true, y_pred, spec, taxonomy)
+            log.info("%s on %s: %s", method, split, scores)
+            rows += [dict(row, split=split) for row in tidy(scores)]
+        is_l2h = method.startswith("l2h_")
+        tables.append(
+            pd.DataFrame(rows).assign(
+                method="l2h" if is_l2h else method,
+                aggregation=method.removeprefix("l2h_") if is_l2h else "none",
+            )
+        )
+    table = pd.concat(tables, ignore_index=True).assign(
         dataset=wc.dataset,
         backbone=wc.backbone,
         model=wc.model,
-        method="l2h" if is_l2h else wc.baseline,
-        aggregation=wc.aggregation if is_l2h else "none",
         n_clusters=int(wc.k),
         seed=int(wc.seed),
     )[COLUMNS]

@@ -6,8 +6,8 @@ from typing import Any
 
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
-from l2h.baselines import BaselineData, run_baseline
 
+from l2h.baselines import BASELINES, BaselineData, run_baseline
 from l2h.io import atomic_save_npy, load_logits
 
 
@@ -16,7 +16,7 @@ def split_data(smk: Any, split: str) -> Any:
     files = dict(smk.input.items())
     spaces = [np.load(path, mmap_mode="r") for path in files.get(f"features_{split}", [])]
     logits = load_logits(files[f"logits_{split}"]) if f"logits_{split}" in files else None
-    if smk.wildcards.backbone == "pixels":
+    if "pixels" in BASELINES[smk.wildcards.baseline].inputs:
         return BaselineData(pixels=np.asarray(spaces[0]), logits=logits)
     return BaselineData(features=spaces or None, logits=logits)
 
