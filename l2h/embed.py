@@ -405,10 +405,12 @@ def _check_args(backbone: str, output: str, batch_size: int, num_workers: int, i
 
 
 def _pixels(dataset: ImageDataset) -> np.ndarray:
-    if not dataset.in_memory:
-        raise ValueError(f"backbone 'pixels' needs in-memory images; {dataset.name} is files")
-    flat = dataset.images.reshape(len(dataset), -1).astype(np.float32)
-    return flat / np.float32(dataset.pixel_max)
+    try:
+        return dataset.pixels()
+    except ValueError:
+        raise ValueError(
+            f"backbone 'pixels' needs in-memory images; {dataset.name} is files"
+        ) from None
 
 
 def extract(

@@ -7,7 +7,6 @@ import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
 from l2h.data import load_dataset
-from l2h.embed import extract
 from l2h.io import atomic_save_npy, atomic_write_text
 
 
@@ -17,7 +16,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     Features are raw pixels of the whole dataset (split ``all``); nothing is downloaded here.
     """
     ds = load_dataset(smk.wildcards.dataset, "all", root=smk.params.root, download=False)
-    features = extract(ds, "pixels")
+    features = ds.pixels()  # the "pixels" backbone of l2h.embed, without importing torch
     log.info("%s: features %s, %d classes", ds.name, features.shape, ds.n_classes)
     atomic_save_npy(smk.output.features, np.ascontiguousarray(features, dtype=np.float32))
     atomic_save_npy(smk.output.labels, ds.labels.astype(np.int64))
