@@ -133,7 +133,9 @@ def models(device, quick: bool):
     out[0] += (crop, 64 if device.type == "cpu" else 512)
     if not quick and device.type == "cuda":
         vit = timm.create_model("vit_large_patch14_clip_224", pretrained=False, num_classes=768)
-        info = BackboneInfo("vitl14_random", 768, "random weights", "CLIP preprocessing", True, 224)
+        info = BackboneInfo(
+            "vitl14_random", 768, "random weights", "224 crop, ImageNet mean/std", True, 224
+        )
         out.append(("ViT-L/14 (random weights)", vit.to(device), vit, info, 224, 256))
     for _, model, *_rest in out:
         model.eval().to(device)
@@ -189,6 +191,7 @@ def run_size_study(args) -> None:
     print(f"{'size':>5}{'img/s':>9}{'70k est. (min)':>16}{'logreg acc':>12}{'kmeans ACC':>12}")
     for size in args.sizes:
         kw = dict(forward=fwd, batch_size=args.batch, image_size=size, progress=False)
+        extract_with_model(tr.subset(np.arange(args.batch)), model, info, device="cpu", **kw)
         start = time.perf_counter()
         f_tr = extract_with_model(tr, model, info, device="cpu", **kw)
         rate = len(tr) / (time.perf_counter() - start)

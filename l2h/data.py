@@ -42,10 +42,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from l2h._download import DatasetIntegrityError, Resource, extract_tar, fetch, verify
+from l2h.io import MissingDependencyError
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
-
     from l2h.taxonomy import Taxonomy
 
 __all__ = [
@@ -148,9 +147,17 @@ class ImageDataset:
         """bool : Whether ``images`` is an array (else a list of file paths)."""
         return isinstance(self.images, np.ndarray)
 
-    def get_image(self, i: int) -> Image:
-        """Image ``i`` as a PIL image: mode ``L`` for grey arrays, else ``RGB``, 0..255."""
-        from PIL import Image
+    def get_image(self, i: int) -> Any:
+        """Image ``i`` as a ``PIL.Image.Image``: mode ``L`` for grey arrays, else ``RGB``, 0..255.
+
+        Needs Pillow (installed with the ``torch`` extra).
+        """
+        try:
+            from PIL import Image
+        except ImportError as exc:
+            raise MissingDependencyError(
+                "ImageDataset.get_image needs Pillow: pip install 'l2h[torch]'"
+            ) from exc
 
         if not self.in_memory:
             with Image.open(self.images[i]) as img:
@@ -159,6 +166,13 @@ class ImageDataset:
         if self.pixel_max != 255:
             array = (array.astype(np.uint16) * 255 // self.pixel_max).astype(np.uint8)
         return Image.fromarray(array, mode="L" if array.ndim == 2 else "RGB")
+
+    def pixels(self) -> np.ndarray:
+        """``(N, H*W[*3])`` float32 flattened pixels scaled to [0, 1] (in-memory images only)."""
+        if not self.in_memory:
+            raise ValueError(f"raw pixels need in-memory images; {self.name} is image files")
+        flat = self.images.reshape(len(self), -1).astype(np.float32)
+        return flat / np.float32(self.pixel_max)
 
     def subset(self, indices: Any) -> ImageDataset:
         """The points ``indices`` (in that order) as a new dataset of the same split."""

@@ -22,9 +22,10 @@ resized and cropped by DataLoader workers (image files); the model runs under
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -334,6 +335,26 @@ def _normalise(x: Any, info: BackboneInfo, crop: int, resize: int) -> Any:
     return ((x - mean) / std).contiguous()
 
 
+@contextlib.contextmanager
+def _flush_denormals(enabled: bool) -> Iterator[None]:
+    """Flush denormal floats to zero on the CPU for the block (torch's default is off after).
+
+    Real images (flat black backgrounds) drive EfficientNet activations into denormals, which
+    made CPU extraction 3-5 times slower in our measurements; flushing changes values by less
+    than 1e-37.
+    """
+    import torch
+
+    if not enabled:
+        yield
+        return
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def _device(device: str) -> Any:
     import torch
 
@@ -384,10 +405,12 @@ def _check_args(backbone: str, output: str, batch_size: int, num_workers: int, i
 
 
 def _pixels(dataset: ImageDataset) -> np.ndarray:
-    if not dataset.in_memory:
-        raise ValueError(f"backbone 'pixels' needs in-memory images; {dataset.name} is files")
-    flat = dataset.images.reshape(len(dataset), -1).astype(np.float32)
-    return flat / np.float32(dataset.pixel_max)
+    try:
+        return dataset.pixels()
+    except ValueError:
+        raise ValueError(
+            f"backbone 'pixels' needs in-memory images; {dataset.name} is files"
+        ) from None
 
 
 def extract(
@@ -506,6 +529,7 @@ def extract_with_model(
     chunks: list[np.ndarray] = []
     pending: list[Any] = []
     with (
+        _flush_denormals(not cuda),
         torch.inference_mode(),
         tqdm(total=len(dataset), desc=f"{info.name} {dataset.name}", disable=not progress) as bar,
     ):

@@ -137,13 +137,16 @@ def test_effnet_logits_are_the_classifier_on_the_features(fashion, effnet_featur
 
 
 @needs_effnet
-def test_effnet_recognises_a_real_photo():
-    """The offline weights are ImageNet's: scikit-image's cat is a cat (ImageNet 281-285)."""
-    data = pytest.importorskip("skimage.data")
-    cat = data.chelsea()
-    ds = ImageDataset("cat", "test", cat[None], np.zeros(1, np.int64), ("cat",))
+def test_effnet_recognises_real_photos():
+    """The offline weights are ImageNet's: scikit-learn's bundled photos get sensible classes."""
+    from sklearn.datasets import load_sample_image
+
+    photos = np.stack([load_sample_image("china.jpg"), load_sample_image("flower.jpg")])
+    ds = ImageDataset("photos", "test", photos, np.zeros(2, np.int64), ("photo",))
     logits = extract(ds, "efficientnet_lite0", image_size=224, output="logits", progress=False)
-    assert 281 <= int(logits.argmax()) <= 285
+    temple, flower = logits.argmax(axis=1).tolist()
+    assert temple in (442, 483, 663, 698)  # bell cote, castle, monastery, palace
+    assert flower == 985  # daisy
 
 
 @needs_effnet
@@ -272,12 +275,20 @@ def test_cli_embed_digits_subset(tmp_path, capsys):
         (["--dataset", "digits", "--backbone", "resnet"], "registered backbones"),
         (["--dataset", "cifar10", "--backbone", "pixels", "--no-download"], "cifar10 not found"),
         (["--dataset", "digits", "--backbone", "pixels", "--image-size", "32"], "image_size"),
+        (["--dataset", "digits", "--backbone", "pixels", "--subset", "0"], "positive integer"),
     ],
 )
 def test_cli_embed_errors_are_one_line(tmp_path, capsys, args, message):
     status, _, err = run_cli(capsys, "embed", *args, "-o", tmp_path / "e.npy", "--root", tmp_path)
     assert status == 2 and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "e.npy").exists()
+
+
+def test_cli_embed_wants_an_npy_output(tmp_path, capsys):
+    status, _, err = run_cli(
+        capsys, "embed", "--dataset", "digits", "--backbone", "pixels", "-o", tmp_path / "e.csv"
+    )
+    assert status == 2 and ".npy" in err and not (tmp_path / "e.csv").exists()
 
 
 @needs_effnet
