@@ -40,14 +40,15 @@ from l2h.models.turtle import TURTLE
 
 #: Reduced settings for a 2-core demo (about 10k x 1280, K=10); see docs/models.md.
 DEMO = {
-    "turtle": {"outer_steps": 300, "batch_size": 10_000},
+    "turtle": {"outer_steps": 150, "batch_size": 2048},
     "temi": {
-        "n_heads": 4,
-        "epochs": 10,
+        "n_heads": 2,
+        "epochs": 5,
         "batch_size": 256,
         "lr": 1e-3,
-        "warmup_epochs": 2,
-        "momentum": 0.99,
+        "warmup_epochs": 1,
+        "momentum": 0.9,
+        "embed_norm": True,
     },
     "kmeans": {},
 }
@@ -159,7 +160,7 @@ def speed(args) -> None:
     threads = torch.get_num_threads()
     print(f"\n== CPU time, SYNTHETIC {n} x {dim}, K=10, default settings, {threads} torch threads")
     steps = (2, 4) if args.quick else (5, 15)
-    sub = 512 if args.quick else 8192
+    sub = 512 if args.quick else 4096
     rows = {
         "turtle": lambda: time_turtle([x], 10, "cpu", steps),
         "temi": lambda: time_temi([x], 10, "cpu", sub),
@@ -201,6 +202,7 @@ def main(argv=None) -> None:
     for name in ("turtle", "temi", "kmeans"):
         parser.add_argument(f"--{name}", default="{}", help=f"JSON hyperparameters of {name}")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing parts")
+    parser.add_argument("--no-quality", action="store_true", help="skip the quality part")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
     args = parser.parse_args(argv)
@@ -222,7 +224,8 @@ def main(argv=None) -> None:
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"{os.cpu_count()} CPUs, CUDA {'yes' if torch.cuda.is_available() else 'no'}"
     )
-    quality(args, hparams)
+    if not args.no_quality:
+        quality(args, hparams)
     if not args.no_speed:
         speed(args)
 

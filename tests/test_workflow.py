@@ -341,7 +341,7 @@ def test_rerunning_a_model_run_gives_identical_outputs(tiny_run, tmp_path):
     shutil.copytree(workdir / "results", tmp_path / "results")
     run = "digits/pixels/kmeans/k10_seed0"
     paths = [
-        f"results/tiny/metrics/{run}/l2h_cluster_mean.csv",
+        f"results/tiny/metrics/{run}.csv",
         f"results/tiny/logits/{run}/test.npy",
     ]
     before = {path: (tmp_path / path).read_bytes() for path in paths}

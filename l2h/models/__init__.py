@@ -1,11 +1,17 @@
 """Flat clustering models that produce the (N, K) logits L2H consumes.
 
-Every model shares one interface: ``Model(n_clusters=K, seed=..., **hparams)``,
-``.fit(spaces)`` (returns self) with ``spaces`` a list of (N, d_s) feature arrays, one per
-embedding space, ``.logits(spaces) -> (N, K) float32``, ``.save(path)`` and the classmethod
-``Model.load(path)``.
+Every model shares one interface (see ``docs/models.md``):
 
-Models are imported lazily, so ``import l2h.models`` never imports torch:
+* ``Model(n_clusters=K, seed=..., device="auto", **hparams)``;
+* ``.fit(spaces, progress=True, log_file=None)`` returns self, with ``spaces`` a list of
+  (N, d_s) float arrays (one per embedding space; memory-mapped arrays are streamed);
+* ``.logits(spaces, batch_size=...) -> (N, K) float32`` and ``.predict(spaces) -> (N,) int64``;
+* ``.save(path)`` and the classmethod ``Model.load(path)`` (one file, no training data needed);
+* after fitting, ``n_empty_clusters_`` and ``history_`` (loss per iteration or epoch).
+
+Models: :class:`~l2h.models.turtle.TURTLE` and :class:`~l2h.models.temi.TEMI` (PyTorch) and
+:class:`~l2h.models.kmeans.KMeans` (scikit-learn). They are imported lazily, so
+``import l2h.models`` never imports torch:
 
 >>> from l2h.models import get_model
 >>> get_model("kmeans").__name__
@@ -18,7 +24,7 @@ import importlib
 import importlib.util
 from typing import Any
 
-__all__ = ["MODELS", "KMeans", "ModelNotAvailableError", "get_model"]
+__all__ = ["MODELS", "TEMI", "TURTLE", "KMeans", "ModelNotAvailableError", "get_model"]
 
 MODELS: dict[str, tuple[str, str]] = {
     "kmeans": ("l2h.models.kmeans", "KMeans"),
