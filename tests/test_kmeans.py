@@ -4,14 +4,9 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans as SklearnKMeans
 
-<<<<<<< HEAD
 from l2h.data import load_dataset
 from l2h.embed import extract
-from l2h.models import MODELS, KMeans, ModelNotAvailableError, get_model
-=======
-from l2h.data import DATASETS, DatasetNotAvailableError, dataset_info, load_dataset
 from l2h.models import MODELS, KMeans, get_model
->>>>>>> models
 
 
 class _Features:
