@@ -27,7 +27,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         root=settings.get("root") or smk.params.data_root,
         indices=indices,
         batch_size=settings.get("batch_size", 256),
-        image_size=settings.get("image_size"),
+        image_size=None if smk.wildcards.space == "pixels" else settings.get("image_size"),
         device=smk.params.device,
         num_workers=max(0, smk.threads - 1),
         progress=True,
