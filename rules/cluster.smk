@@ -19,7 +19,7 @@ rule fit_model:
         model="kmeans|turtle|temi",
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=lambda wildcards: 0 if wildcards.model == "kmeans" else 1,
         mem_mb=16000,

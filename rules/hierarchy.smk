@@ -17,7 +17,7 @@ rule fit_l2h:
         f"results/{{study}}/benchmarks/fit_l2h/{RUN}/{{aggregation}}.tsv"
     conda:
         "../envs/core.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
@@ -42,7 +42,7 @@ rule fit_baseline:
         baseline="|".join(BASELINE_INPUTS),
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=lambda wildcards: 1 if wildcards.baseline == "deepect" else 0,
         mem_mb=16000,
