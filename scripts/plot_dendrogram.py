@@ -22,7 +22,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     y_true = np.load(smk.input.labels)
     y_pred = np.argmax(load_logits(smk.input.logits), axis=1)
     wc = smk.wildcards
-    title = f"{wc.method}: {wc.dataset}, {wc.model} on {wc.backbone}, K={wc.k}, seed {wc.seed}"
+    title = f"{wc.method}, {wc.dataset}\n{wc.model} on {wc.backbone}, K={wc.k}, seed {wc.seed}"
     if tree.n_clusters > MAX_LEAVES:
         plot_dendrogram_top(
             tree,
