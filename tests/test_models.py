@@ -246,8 +246,11 @@ def test_bad_hyperparameters_and_device(cls):
 
 def test_nan_loss_stops_training_with_the_iteration():
     x = np.random.default_rng(0).normal(size=(100, 8)).astype(np.float32)
+    turtle = TURTLE(3, outer_steps=50, outer_lr=1e36, inner_lr=1e36)
     with pytest.raises(FloatingPointError, match="at iteration 2"):
-        TURTLE(3, outer_steps=50, outer_lr=1e36, inner_lr=1e36).fit([x], progress=False)
+        turtle.fit([x], progress=False)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        turtle.logits([x])
     temi = TEMI(
         3,
         n_heads=2,
@@ -261,6 +264,8 @@ def test_nan_loss_stops_training_with_the_iteration():
     )
     with pytest.raises(FloatingPointError, match="at epoch 2, iteration 1"):
         temi.fit([x], progress=False)
+    with pytest.raises(RuntimeError, match="not fitted"):  # a failed fit leaves no model
+        temi.logits([x])
 
 
 def test_empty_clusters_are_counted_and_logged(tmp_path):

@@ -365,10 +365,10 @@ class TEMI(FlatModel):
         check_finite(spaces)
         device = resolve_device(self.device)
         generator = seed_torch(self.seed)
-        self.space_dims_ = tuple(int(s.shape[1]) for s in spaces)
+        dims = [int(s.shape[1]) for s in spaces]
         self.mean_, self.std_ = self._statistics(spaces)
         neighbours = torch.from_numpy(mine_neighbours(spaces, self.knn, device, self.knn_chunk))
-        dim = sum(self.space_dims_)
+        dim = sum(dims)
         student = _new_heads(
             self.n_heads, dim, self.hidden_dim, self.bottleneck_dim, self.n_clusters
         ).to(device)
@@ -387,7 +387,7 @@ class TEMI(FlatModel):
         self.history_: list[float] = []
         head_losses = np.zeros((self.epochs, self.n_heads))
         with TrainingLog(state["total"], "TEMI", self.n_clusters, progress, log_file) as log:
-            log.write(f"N={n}, dims={list(self.space_dims_)}, batch={batch}, {self!r}")
+            log.write(f"N={n}, dims={dims}, batch={batch}, {self!r}")
             for epoch in range(self.epochs):
                 order = torch.randperm(n, generator=generator)
                 sums = torch.zeros(self.n_heads, dtype=torch.float64)
@@ -415,6 +415,7 @@ class TEMI(FlatModel):
                     f"{int((counts[best] > 0).sum())}/{self.n_clusters})"
                 )
             self.head_losses_ = head_losses
+            self.space_dims_ = tuple(dims)  # marks the model fitted
             self.best_head_ = int(np.argmin(head_losses[-1]))
             self.head_ = {
                 key: teacher[key][self.best_head_ : self.best_head_ + 1].cpu().numpy()
