@@ -52,6 +52,7 @@ from l2h.models._base import (
     check_n_clusters,
     check_positive,
     load_torch,
+    output_array,
     resolve_device,
     row_blocks,
     rows_to_tensor,
@@ -530,7 +531,12 @@ class TEMI(FlatModel):
 
     # ----------------------------------------------------------------- inference
 
-    def logits(self, spaces: Sequence[np.ndarray] | np.ndarray, batch_size: int = 65_536):
+    def logits(
+        self,
+        spaces: Sequence[np.ndarray] | np.ndarray,
+        batch_size: int = 65_536,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Return ``z_t(x) / tau_t`` of the kept teacher head, ``batch_size`` rows at a time.
 
         Parameters
@@ -539,6 +545,9 @@ class TEMI(FlatModel):
             The spaces, in the order given to :meth:`fit` (any N).
         batch_size : int, default 65536
             Rows per block.
+        out : numpy.ndarray, optional
+            A writable ``(N, K)`` float32 array (e.g. a ``.npy`` memmap) filled block by block
+            and returned; default a new array.
 
         Returns
         -------
@@ -553,7 +562,7 @@ class TEMI(FlatModel):
         check_positive("batch_size", batch_size, integer=True)
         device = resolve_device(self.device)
         head = {key: torch.from_numpy(value).to(device) for key, value in self.head_.items()}
-        out = np.empty((spaces[0].shape[0], self.n_clusters), dtype=np.float32)
+        out = output_array(out, spaces[0].shape[0], self.n_clusters)
         with torch.no_grad():
             for start, stop in row_blocks(out.shape[0], int(batch_size)):
                 x = self._inputs(spaces, slice(start, stop), device)
