@@ -40,10 +40,10 @@ from l2h.models.turtle import TURTLE
 
 #: Reduced settings for a 2-core demo (about 10k x 1280, K=10); see docs/models.md.
 DEMO = {
-    "turtle": {"outer_steps": 150, "batch_size": 2048},
+    "turtle": {"outer_steps": 300, "batch_size": 2048},
     "temi": {
         "n_heads": 2,
-        "epochs": 5,
+        "epochs": 8,
         "batch_size": 256,
         "lr": 1e-3,
         "warmup_epochs": 1,

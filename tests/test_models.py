@@ -112,6 +112,22 @@ def test_logits_shape_dtype_and_predict(name, mix10, fitted):
 
 
 @pytest.mark.parametrize("name", ["turtle", "temi", "kmeans"])
+def test_logits_written_in_blocks_to_a_memmap(name, mix10, fitted, tmp_path):
+    model = fitted[name]
+    spaces = spaces_of(name, mix10)
+    path = tmp_path / "logits.npy"
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(400, 10))
+    returned = model.logits(spaces, batch_size=64, out=out)
+    assert returned is out
+    out.flush()
+    assert np.array_equal(np.load(path), model.logits(spaces))
+    with pytest.raises(ValueError, match="float32"):
+        model.logits(spaces, out=np.zeros((400, 10)))
+    with pytest.raises(ValueError, match=r"\(400, 10\)"):
+        model.logits(spaces, out=np.zeros((10, 10), np.float32))
+
+
+@pytest.mark.parametrize("name", ["turtle", "temi", "kmeans"])
 def test_save_load_round_trip(name, mix10, fitted, tmp_path):
     model = fitted[name]
     path = tmp_path / "sub" / f"model.{'npz' if name == 'kmeans' else 'pt'}"
@@ -246,8 +262,11 @@ def test_bad_hyperparameters_and_device(cls):
 
 def test_nan_loss_stops_training_with_the_iteration():
     x = np.random.default_rng(0).normal(size=(100, 8)).astype(np.float32)
+    turtle = TURTLE(3, outer_steps=50, outer_lr=1e36, inner_lr=1e36)
     with pytest.raises(FloatingPointError, match="at iteration 2"):
-        TURTLE(3, outer_steps=50, outer_lr=1e36, inner_lr=1e36).fit([x], progress=False)
+        turtle.fit([x], progress=False)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        turtle.logits([x])
     temi = TEMI(
         3,
         n_heads=2,
@@ -261,6 +280,8 @@ def test_nan_loss_stops_training_with_the_iteration():
     )
     with pytest.raises(FloatingPointError, match="at epoch 2, iteration 1"):
         temi.fit([x], progress=False)
+    with pytest.raises(RuntimeError, match="not fitted"):  # a failed fit leaves no model
+        temi.logits([x])
 
 
 def test_empty_clusters_are_counted_and_logged(tmp_path):

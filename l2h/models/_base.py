@@ -21,6 +21,7 @@ __all__ = [
     "check_finite",
     "check_loss",
     "check_n_clusters",
+    "output_array",
     "resolve_device",
     "row_blocks",
 ]
@@ -208,7 +209,12 @@ class FlatModel:
                 f"spaces have dimensions {dims}, the model was fitted on {tuple(self.space_dims_)}"
             )
 
-    def logits(self, spaces: Sequence[np.ndarray] | np.ndarray, batch_size: int = 65_536):
+    def logits(
+        self,
+        spaces: Sequence[np.ndarray] | np.ndarray,
+        batch_size: int = 65_536,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def predict(
@@ -221,6 +227,24 @@ class FlatModel:
         """Number of clusters that no point in ``labels`` is assigned to."""
         sizes = np.bincount(labels, minlength=self.n_clusters)
         return int(np.sum(sizes == 0))
+
+
+def output_array(out: np.ndarray | None, n: int, k: int) -> np.ndarray:
+    """``out`` checked to be a writable (n, k) float32 array, or a new one if ``None``.
+
+    Passing a memory-mapped ``out`` (e.g. ``np.lib.format.open_memmap``) writes the logits
+    block by block to disk instead of holding them in memory.
+    """
+    if out is None:
+        return np.empty((n, k), dtype=np.float32)
+    if getattr(out, "shape", None) != (n, k) or getattr(out, "dtype", None) != np.float32:
+        raise ValueError(
+            f"out must be a ({n}, {k}) float32 array, got {getattr(out, 'shape', None)} "
+            f"{getattr(out, 'dtype', None)}"
+        )
+    if not out.flags.writeable:
+        raise ValueError("out must be writable")
+    return out
 
 
 def seed_torch(seed: int) -> Any:

@@ -32,7 +32,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from l2h.io import atomic_path
-from l2h.models._base import FlatModel, TrainingLog, as_spaces, check_n_clusters, row_blocks
+from l2h.models._base import (
+    FlatModel,
+    TrainingLog,
+    as_spaces,
+    check_n_clusters,
+    output_array,
+    row_blocks,
+)
 
 __all__ = ["KMeans"]
 
@@ -242,7 +249,10 @@ class KMeans(FlatModel):
         return self
 
     def logits(
-        self, spaces: Sequence[np.ndarray] | np.ndarray, batch_size: int = _CHUNK_ROWS
+        self,
+        spaces: Sequence[np.ndarray] | np.ndarray,
+        batch_size: int = _CHUNK_ROWS,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Return the logits ``-||x - mu_k||^2 / T`` of every point.
 
@@ -252,6 +262,9 @@ class KMeans(FlatModel):
             The same spaces, in the same order, as given to :meth:`fit` (any N).
         batch_size : int, default 65536
             Rows per block.
+        out : numpy.ndarray, optional
+            A writable ``(N, K)`` float32 array (e.g. a ``.npy`` memmap) filled block by block
+            and returned; default a new array.
 
         Returns
         -------
@@ -271,7 +284,7 @@ class KMeans(FlatModel):
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         n = spaces[0].shape[0]
-        out = np.empty((n, self.n_clusters), dtype=np.float32)
+        out = output_array(out, n, self.n_clusters)
         for start, stop in row_blocks(n, int(batch_size)):
             # the float32 values fit() clustered, then float64 arithmetic
             with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows: error below

@@ -52,6 +52,7 @@ from l2h.models._base import (
     check_n_clusters,
     check_positive,
     load_torch,
+    output_array,
     resolve_device,
     row_blocks,
     rows_to_tensor,
@@ -365,10 +366,10 @@ class TEMI(FlatModel):
         check_finite(spaces)
         device = resolve_device(self.device)
         generator = seed_torch(self.seed)
-        self.space_dims_ = tuple(int(s.shape[1]) for s in spaces)
+        dims = [int(s.shape[1]) for s in spaces]
         self.mean_, self.std_ = self._statistics(spaces)
         neighbours = torch.from_numpy(mine_neighbours(spaces, self.knn, device, self.knn_chunk))
-        dim = sum(self.space_dims_)
+        dim = sum(dims)
         student = _new_heads(
             self.n_heads, dim, self.hidden_dim, self.bottleneck_dim, self.n_clusters
         ).to(device)
@@ -387,7 +388,7 @@ class TEMI(FlatModel):
         self.history_: list[float] = []
         head_losses = np.zeros((self.epochs, self.n_heads))
         with TrainingLog(state["total"], "TEMI", self.n_clusters, progress, log_file) as log:
-            log.write(f"N={n}, dims={list(self.space_dims_)}, batch={batch}, {self!r}")
+            log.write(f"N={n}, dims={dims}, batch={batch}, {self!r}")
             for epoch in range(self.epochs):
                 order = torch.randperm(n, generator=generator)
                 sums = torch.zeros(self.n_heads, dtype=torch.float64)
@@ -415,6 +416,7 @@ class TEMI(FlatModel):
                     f"{int((counts[best] > 0).sum())}/{self.n_clusters})"
                 )
             self.head_losses_ = head_losses
+            self.space_dims_ = tuple(dims)  # marks the model fitted
             self.best_head_ = int(np.argmin(head_losses[-1]))
             self.head_ = {
                 key: teacher[key][self.best_head_ : self.best_head_ + 1].cpu().numpy()
@@ -529,7 +531,12 @@ class TEMI(FlatModel):
 
     # ----------------------------------------------------------------- inference
 
-    def logits(self, spaces: Sequence[np.ndarray] | np.ndarray, batch_size: int = 65_536):
+    def logits(
+        self,
+        spaces: Sequence[np.ndarray] | np.ndarray,
+        batch_size: int = 65_536,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Return ``z_t(x) / tau_t`` of the kept teacher head, ``batch_size`` rows at a time.
 
         Parameters
@@ -538,6 +545,9 @@ class TEMI(FlatModel):
             The spaces, in the order given to :meth:`fit` (any N).
         batch_size : int, default 65536
             Rows per block.
+        out : numpy.ndarray, optional
+            A writable ``(N, K)`` float32 array (e.g. a ``.npy`` memmap) filled block by block
+            and returned; default a new array.
 
         Returns
         -------
@@ -552,7 +562,7 @@ class TEMI(FlatModel):
         check_positive("batch_size", batch_size, integer=True)
         device = resolve_device(self.device)
         head = {key: torch.from_numpy(value).to(device) for key, value in self.head_.items()}
-        out = np.empty((spaces[0].shape[0], self.n_clusters), dtype=np.float32)
+        out = output_array(out, spaces[0].shape[0], self.n_clusters)
         with torch.no_grad():
             for start, stop in row_blocks(out.shape[0], int(batch_size)):
                 x = self._inputs(spaces, slice(start, stop), device)

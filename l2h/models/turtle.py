@@ -50,6 +50,7 @@ from l2h.models._base import (
     check_n_clusters,
     check_positive,
     load_torch,
+    output_array,
     resolve_device,
     row_blocks,
     rows_to_tensor,
@@ -278,6 +279,7 @@ class TURTLE(FlatModel):
         batch_size: int = 65_536,
         kind: str = "turtle",
         space: int | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Return the ``(N, K)`` float32 logits, computed ``batch_size`` rows at a time.
 
@@ -292,6 +294,9 @@ class TURTLE(FlatModel):
             ``"space"``: the raw logits ``theta_s phi_s(x)`` of space ``space``.
         space : int, optional
             The space for ``kind="space"``.
+        out : numpy.ndarray, optional
+            A writable ``(N, K)`` float32 array (e.g. a ``.npy`` memmap) filled block by block
+            and returned; default a new array.
 
         Returns
         -------
@@ -311,7 +316,7 @@ class TURTLE(FlatModel):
         device = resolve_device(self.device)
         weights = [torch.from_numpy(w).to(device) for w in self.weights_]
         biases = [torch.from_numpy(b).to(device) for b in self.biases_]
-        out = np.empty((spaces[0].shape[0], self.n_clusters), dtype=np.float32)
+        out = output_array(out, spaces[0].shape[0], self.n_clusters)
         with torch.no_grad():
             for start, stop in row_blocks(out.shape[0], int(batch_size)):
                 xs = rows_to_tensor(spaces, slice(start, stop), device)
