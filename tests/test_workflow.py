@@ -399,3 +399,58 @@ def test_treevae_fails_fast_and_clearly_offline(tmp_path):
     log = (tmp_path / "results/tv/logs/treevae/cifar10/pixels/none/k10_seed0.log").read_text()
     assert "TreeVAEUnavailableError" in log and "treevae" in log.lower()
     assert not (tmp_path / target).exists()
+
+
+# ----------------------------------------------------------------------------- supervised setting
+
+
+def test_supervised_setting_on_a_tiny_imagenet_folder(tmp_path):
+    """ImageNet layout with real photos (scikit-learn's samples) -> EfficientNet-Lite0's
+    ImageNet logits -> L2H over the 1000 classes -> scores against WordNet."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    china, flower = load_sample_images().images
+    root = tmp_path / "imagenet"
+    wnids = {"daisy": "n11939491", "palace": "n03877845"}
+    for split in ("train", "val"):
+        for i, (x, y) in enumerate([(0, 0), (100, 50), (200, 100)]):
+            crop = (flower if i % 2 else china)[y : y + 320, x : x + 320]
+            wnid = wnids["daisy"] if i % 2 else wnids["palace"]
+            path = root / split / wnid / f"{i}.JPEG"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(crop).save(path)
+    config = write_config(
+        tmp_path / "supervised.yaml",
+        TINY,
+        study="sup",
+        datasets={
+            "imagenet": {
+                "backbones": ["efficientnet_lite0"],
+                "n_clusters": [2],
+                "root": str(root),
+                "image_size": 64,
+            }
+        },
+        models={"kmeans": {"n_init": 1}},
+        seeds=[0],
+        aggregations=["cluster_mean"],
+        baselines={},
+        supervised={"dataset": "imagenet", "classifier": "efficientnet_lite0"},
+    )
+    result = snakemake(workdir=tmp_path, configfile=config)
+    assert result.returncode == 0, result.stdout[-6000:]
+    results = tmp_path / "results" / "sup"
+    run = "imagenet/efficientnet_lite0/supervised/k1000_seed0"
+    logits = np.load(results / "logits" / run / "test.npy")
+    assert logits.shape == (3, 1000)
+    labels = np.load(results / "data" / "imagenet" / "test" / "labels.npy")
+    assert logits[labels == 985].argmax(axis=1).tolist() == [985]  # the flower crop is a daisy
+    tree = Hierarchy.load(results / "trees" / run / "l2h_cluster_mean.json")
+    assert tree.n_clusters == 1000
+    metrics = pd.read_csv(results / "metrics.csv", keep_default_na=False)
+    supervised = metrics[metrics["model"] == "supervised"]
+    assert set(supervised["n_clusters"]) == {1000}
+    assert "lca_spearman" in set(supervised["metric"])
+    table = pd.read_csv(results / "tables" / "supervised.csv")
+    assert len(table) >= 1
