@@ -7,29 +7,18 @@ import _script_utils  # first: makes this workflow's ``l2h`` importable
 import pandas as pd
 
 from l2h.io import atomic_path
+from l2h.tables import COLUMNS
 
 #: Row order of metrics.csv: every column but ``value``.
-SORT_BY = [
-    "dataset",
-    "backbone",
-    "model",
-    "method",
-    "aggregation",
-    "n_clusters",
-    "seed",
-    "split",
-    "level",
-    "metric",
-]
+SORT_BY = [column for column in COLUMNS if column != "value"]
 
 
 def main(smk: Any, log: logging.Logger) -> None:
     """Read every ``input`` table, sort the rows and write ``output[0]``."""
-    tables = [pd.read_csv(path) for path in smk.input]
-    columns = list(tables[0].columns)
+    tables = [pd.read_csv(path, keep_default_na=False) for path in smk.input]
     for path, table in zip(smk.input, tables, strict=True):
-        if list(table.columns) != columns:
-            raise ValueError(f"{path}: columns {list(table.columns)} differ from {columns}")
+        if list(table.columns) != list(COLUMNS):
+            raise ValueError(f"{path}: columns {list(table.columns)} differ from {list(COLUMNS)}")
     metrics = pd.concat(tables, ignore_index=True).sort_values(SORT_BY, kind="stable")
     log.info("%d rows from %d tables", len(metrics), len(tables))
     with atomic_path(smk.output[0]) as tmp:

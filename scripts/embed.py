@@ -5,6 +5,7 @@ from typing import Any
 
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
+
 from l2h.embed import extract_to_file
 
 

@@ -11,22 +11,8 @@ import pandas as pd
 from l2h.hierarchy import Hierarchy
 from l2h.io import atomic_path, load_logits
 from l2h.metrics import evaluate, lca_spearman
+from l2h.tables import COLUMNS
 from l2h.taxonomy import for_dataset
-
-#: Columns of every metrics table, in order (as in the study's metrics.csv).
-COLUMNS = [
-    "dataset",
-    "backbone",
-    "model",
-    "method",
-    "aggregation",
-    "n_clusters",
-    "seed",
-    "split",
-    "level",
-    "metric",
-    "value",
-]
 
 
 def predictions(smk: Any, method: str, n_splits: int) -> list[np.ndarray]:
@@ -88,7 +74,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         model=wc.model,
         n_clusters=int(wc.k),
         seed=int(wc.seed),
-    )[COLUMNS]
+    )[list(COLUMNS)]
     with atomic_path(smk.output[0]) as tmp:
         table.to_csv(tmp, index=False)
 
