@@ -73,7 +73,7 @@ rule treevae:
         backbone="pixels",
         model="none",
     conda:
-        "../envs/torch.yaml"
+        "../envs/treevae.yaml"
     threads: 4
     resources:
         gpu=1,
