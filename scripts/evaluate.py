@@ -15,11 +15,14 @@ from l2h.tables import COLUMNS
 from l2h.taxonomy import for_dataset
 
 
-def predictions(smk: Any, method: str, n_splits: int) -> list[np.ndarray]:
-    """The leaf of every point of each evaluation split, for one tree of the run."""
+def predictions(smk: Any, method: str, tree_path: str) -> list[np.ndarray]:
+    """The leaf of every point of each evaluation split, for one tree of the run: the argmax
+    of the flat model's logits under an L2H tree, else the baseline's leaves files (named after
+    its tree, ``<method>_<split>_leaves.npy``)."""
     if method.startswith("l2h_"):
         return [np.argmax(load_logits(path), axis=1) for path in smk.input.logits]
-    return [np.load(path) for path in smk.input.leaves if f"/{method}_" in path][:n_splits]
+    stem = tree_path.removesuffix(".json")
+    return [np.load(f"{stem}_{split}_leaves.npy") for split in smk.params.splits]
 
 
 def tidy(scores: dict[str, float]) -> list[dict[str, Any]]:
@@ -56,7 +59,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     for method, tree_path in zip(smk.params.methods, smk.input.trees, strict=True):
         tree = Hierarchy.load(tree_path)
         rows = []
-        preds = predictions(smk, method, len(splits))
+        preds = predictions(smk, method, tree_path)
         for split, y_true, y_pred in zip(splits, labels, preds, strict=True):
             scores = score(tree, y_true, y_pred, spec, taxonomy)
             log.info("%s on %s: %s", method, split, scores)

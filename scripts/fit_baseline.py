@@ -21,6 +21,12 @@ def split_data(smk: Any, split: str) -> Any:
     return BaselineData(features=spaces or None, logits=logits)
 
 
+def n_rows(data: Any) -> int:
+    """Number of points in a BaselineData (its arrays agree; run_baseline checks that)."""
+    arrays = [data.logits, data.pixels, *(data.features or [])]
+    return len(next(array for array in arrays if array is not None))
+
+
 def concatenate(parts: list[Any]) -> Any:
     """One BaselineData holding the rows of several splits, in order."""
 
@@ -46,14 +52,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     if smk.wildcards.baseline == "deepect":
         params.setdefault("device", smk.params.device)
     parts = [split_data(smk, split) for split in smk.params.eval_splits]
-    sizes = [
-        len(
-            p.logits
-            if p.logits is not None
-            else (p.pixels if p.pixels is not None else p.features[0])
-        )
-        for p in parts
-    ]
+    sizes = [n_rows(part) for part in parts]
     tree, leaves = run_baseline(
         smk.wildcards.baseline,
         fit=split_data(smk, smk.params.hierarchy_split),
