@@ -284,7 +284,7 @@ def space_files(wildcards, split):
 
 
 def model_params(wildcards):
-    """Hyperparameters of ``wildcards.model`` plus the study's device."""
+    """Hyperparameters of ``wildcards.model`` from the config (empty: the model's defaults)."""
     return dict(config["models"][wildcards.model] or {})
 
 
