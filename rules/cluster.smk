@@ -53,6 +53,7 @@ rule byo_logits:
 
 rule classifier_logits:
     input:
+        download_marker,
         indices="results/{study}/data/{dataset}/{split}/indices.npy",
     output:
         "results/{study}/logits/{dataset}/{backbone}/supervised/k{k}_seed0/{split}.npy",

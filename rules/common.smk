@@ -277,6 +277,13 @@ def dataset_settings(wildcards):
     return BYO.get(wildcards.dataset) or config["datasets"][wildcards.dataset]
 
 
+def download_marker(wildcards):
+    """The download job of a registered dataset (none for bring-your-own entries)."""
+    if wildcards.dataset in BYO:
+        return []
+    return [f"results/{{study}}/data/{wildcards.dataset}/download.done"]
+
+
 def space_files(wildcards, split):
     """Embedding files of the spaces of ``wildcards.backbone`` for one split."""
     names = wildcards.backbone.split("+")

@@ -1,9 +1,32 @@
-# Stage 1: datasets. Labels, class names and the rows of each split the study uses (all of them,
-# or a class-stratified subset). Images are read by the embedding jobs; bring-your-own entries
-# copy their labels.
+# Stage 1: datasets. One job per dataset fetches and verifies it (so parallel jobs never download
+# the same archive twice), then the labels, class names and the rows of each split the study
+# uses (all of them, or a class-stratified subset). Images are read by the embedding jobs;
+# bring-your-own entries copy their labels.
+
+
+rule download:
+    output:
+        "results/{study}/data/{dataset}/download.done",
+    log:
+        "results/{study}/logs/download/{dataset}.log",
+    benchmark:
+        "results/{study}/benchmarks/download/{dataset}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        root=lambda wildcards: config["datasets"][wildcards.dataset].get("root")
+        or config["data_root"],
+    script:
+        "../scripts/download.py"
 
 
 rule prepare_split:
+    input:
+        download_marker,
     output:
         labels="results/{study}/data/{dataset}/{split}/labels.npy",
         indices="results/{study}/data/{dataset}/{split}/indices.npy",
@@ -26,6 +49,8 @@ rule prepare_split:
 
 
 rule class_names:
+    input:
+        download_marker,
     output:
         "results/{study}/data/{dataset}/classes.txt",
     log:

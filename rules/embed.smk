@@ -5,6 +5,7 @@
 
 rule embed:
     input:
+        download_marker,
         indices="results/{study}/data/{dataset}/{split}/indices.npy",
     output:
         features="results/{study}/embeddings/{dataset}/{space}/{split}.npy",

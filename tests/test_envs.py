@@ -152,6 +152,7 @@ def third_party_imports(script: Path) -> set[str]:
 
 def test_the_workflow_has_the_expected_rules():
     assert set(rules()) == {
+        "download",
         "prepare_split",
         "class_names",
         "embed",

@@ -106,6 +106,7 @@ def test_the_paper_study_dry_runs_without_any_data(tmp_path):
     # every model run x 3 aggregations, the sweep with cluster_mean, the supervised classifier
     assert counts["fit_l2h"] == 45 * 3 + 18 + 3
     assert counts["classifier_logits"] == 2
+    assert counts["download"] == 5  # one verified download per dataset, before anything reads it
     assert counts["collect_metrics"] == counts["tables"] == counts["provenance"] == 1
     assert counts["plot_k_sensitivity"] == 1
     assert not (tmp_path / "results").exists()
