@@ -9,22 +9,15 @@
 #             "supervised" for a pretrained classifier
 #   method    "l2h_<aggregation>" or a baseline name
 
+from l2h.baselines import BASELINES
 from l2h.data import DATASETS
 
-SPLITS = ["train", "test"]
 HIERARCHY_SPLIT = config["hierarchy_split"]
 EVAL_SPLITS = config["eval_splits"]
 BYO = config["byo"]
 SUPERVISED = config.get("supervised")
-# Which inputs each baseline reads (tests check this against l2h.baselines.BASELINES).
-BASELINE_INPUTS = {
-    "centroid_ward": ("features", "logits"),
-    "centroid_cosine": ("features", "logits"),
-    "logit_affinity": ("logits",),
-    "point_ward": ("features",),
-    "bisecting_kmeans": ("features",),
-    "deepect": ("pixels",),
-}
+# Which inputs each baseline reads ("features", "logits", "pixels"), from the library's registry.
+BASELINE_INPUTS = {name: info.inputs for name, info in BASELINES.items()}
 RUN = "{dataset}/{backbone}/{model}/k{k}_seed{seed}"
 
 
@@ -193,7 +186,7 @@ def run_key(tree):
 
 def metric_tables():
     """Per-run metric tables (all trees of a run) that make up results/<study>/metrics.csv."""
-    runs = dict.fromkeys(run_key(tree) for tree in all_trees())
+    runs = dict.fromkeys(run_key(tree) for tree in ALL_TREES)
     keys = ("dataset", "backbone", "model", "k", "seed")
     return [
         f"results/{STUDY}/metrics/{RUN}.csv".format(**dict(zip(keys, run)))
@@ -258,7 +251,7 @@ def all_outputs():
     """Default targets: metrics, tables, figures, every tree and the provenance record."""
     trees = [
         f"results/{STUDY}/trees/{RUN}/{{method}}.json".format(**tree)
-        for tree in all_trees()
+        for tree in ALL_TREES
     ]
     return [
         f"results/{STUDY}/metrics.csv",
