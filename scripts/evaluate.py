@@ -15,14 +15,11 @@ from l2h.tables import COLUMNS
 from l2h.taxonomy import for_dataset
 
 
-def predictions(smk: Any, method: str, tree_path: str) -> list[np.ndarray]:
-    """The leaf of every point of each evaluation split, for one tree of the run: the argmax
-    of the flat model's logits under an L2H tree, else the baseline's leaves files (named after
-    its tree, ``<method>_<split>_leaves.npy``)."""
-    if method.startswith("l2h_"):
-        return [np.argmax(load_logits(path), axis=1) for path in smk.input.logits]
+def baseline_leaves(tree_path: str, splits: list[str]) -> list[np.ndarray]:
+    """A baseline's leaf of every point of each evaluation split, from the files named after
+    its tree (``<method>_<split>_leaves.npy``)."""
     stem = tree_path.removesuffix(".json")
-    return [np.load(f"{stem}_{split}_leaves.npy") for split in smk.params.splits]
+    return [np.load(f"{stem}_{split}_leaves.npy") for split in splits]
 
 
 def tidy(scores: dict[str, float]) -> list[dict[str, Any]]:
@@ -55,16 +52,18 @@ def main(smk: Any, log: logging.Logger) -> None:
     splits = smk.params.splits
     labels = [np.load(path) for path in smk.input.labels]
     wc = smk.wildcards
+    # Under every L2H tree of the run a point's leaf is the flat model's argmax: read it once.
+    l2h_leaves = [np.argmax(load_logits(path), axis=1) for path in smk.input.get("logits", [])]
     tables = []
     for method, tree_path in zip(smk.params.methods, smk.input.trees, strict=True):
         tree = Hierarchy.load(tree_path)
         rows = []
-        preds = predictions(smk, method, tree_path)
+        is_l2h = method.startswith("l2h_")
+        preds = l2h_leaves if is_l2h else baseline_leaves(tree_path, splits)
         for split, y_true, y_pred in zip(splits, labels, preds, strict=True):
             scores = score(tree, y_true, y_pred, spec, taxonomy)
             log.info("%s on %s: %s", method, split, scores)
             rows += [dict(row, split=split) for row in tidy(scores)]
-        is_l2h = method.startswith("l2h_")
         tables.append(
             pd.DataFrame(rows).assign(
                 method="l2h" if is_l2h else method,
