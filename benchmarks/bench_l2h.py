@@ -7,9 +7,10 @@ Every number is measured in the same run on the same logits:
 * ``listing``: a plain transcription of the paper's listing (below; never in the package);
 * ``cached listing``: the listing with per-cluster means cached and only the lowest-score
   group's rows re-softmaxed, over whole rows (the obvious speed-up);
-* ``l2h.fit``: the package, with all cores ("same steps" compares the listing's default
-  aggregation, cluster_mean, with the listing), and its first phase (the softmax pass that
-  summarises every row) alone; the rest of its time is the merges.
+* ``l2h.fit``: the package, with all cores, median of ``--repeat`` runs ("same steps"
+  compares the listing's default aggregation, cluster_mean, with the listing), and its first
+  phase (the softmax pass that summarises every row) alone; the rest of its time is the
+  merges.
 
 Logits look like a trained model's: each point is near one of K clusters, and clusters come
 in families of 10 that share logit mass. Large inputs are written to a ``.npy`` file and
@@ -138,10 +139,14 @@ def make_logits(n: int, k: int, seed: int, path: Path | None) -> np.ndarray:
     return mapped
 
 
-def timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return time.perf_counter() - start, result
+def timed(fn, *args, repeat: int = 1, **kwargs):
+    """Median seconds of ``repeat`` calls, and the last call's result."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
 
 
 def peak_extra_mib(fn, *args) -> float:
@@ -165,9 +170,9 @@ def run(args) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for aggregation in args.aggregations:
-            t_fit, tree = timed(l2h.fit, logits, aggregation)
+            t_fit, tree = timed(l2h.fit, logits, aggregation, repeat=args.repeat)
             rows.append((f"l2h.fit {aggregation}", t_fit, tree.steps))
-        t_pass, _ = timed(summarise, logits, n_jobs=os.cpu_count() or 1)
+        t_pass, _ = timed(summarise, logits, n_jobs=os.cpu_count() or 1, repeat=args.repeat)
         rows.append(("  its softmax pass alone", t_pass, None))
         if not args.no_cached:
             t_cached, steps = timed(cached_listing, logits)
@@ -216,6 +221,9 @@ def main(argv=None) -> None:
         help="bytes above which logits are memory-mapped from a file",
     )
     parser.add_argument("--tmpdir", default=None, help="where the memory-mapped file goes")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of l2h.fit and its pass (median reported)"
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     args = parser.parse_args(argv)
     if args.quick:

@@ -20,17 +20,59 @@ _OPTS = {"nogil": True, "cache": True, "boundscheck": False}
 
 
 @nb.njit(**_OPTS)
-def shift_rows(x, row_max, out, finite):  # pragma: no cover - compiled
-    """out[i, j] = x[i, j] - row_max[i] in float64; finite[i] = row i has no NaN/inf."""
-    n, k = x.shape
-    for i in range(n):
-        m = np.float64(row_max[i])
+def _lane_max(xi):  # pragma: no cover - compiled
+    """Largest value of a row in float64 (eight independent lanes, so the loop pipelines).
+
+    NaN entries are skipped; the caller flags such rows through ``prepare_rows``'s check.
+    """
+    n = xi.shape[0]
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = np.float64(xi[0])
+    j = 0
+    while j + 8 <= n:
+        v0, v1 = np.float64(xi[j]), np.float64(xi[j + 1])
+        v2, v3 = np.float64(xi[j + 2]), np.float64(xi[j + 3])
+        v4, v5 = np.float64(xi[j + 4]), np.float64(xi[j + 5])
+        v6, v7 = np.float64(xi[j + 6]), np.float64(xi[j + 7])
+        a0 = v0 if v0 > a0 else a0
+        a1 = v1 if v1 > a1 else a1
+        a2 = v2 if v2 > a2 else a2
+        a3 = v3 if v3 > a3 else a3
+        a4 = v4 if v4 > a4 else a4
+        a5 = v5 if v5 > a5 else a5
+        a6 = v6 if v6 > a6 else a6
+        a7 = v7 if v7 > a7 else a7
+        j += 8
+    while j < n:
+        v = np.float64(xi[j])
+        a0 = v if v > a0 else a0
+        j += 1
+    a0 = a1 if a1 > a0 else a0
+    a2 = a3 if a3 > a2 else a2
+    a4 = a5 if a5 > a4 else a4
+    a6 = a7 if a7 > a6 else a6
+    a0 = a2 if a2 > a0 else a0
+    a4 = a6 if a6 > a4 else a4
+    return a4 if a4 > a0 else a0
+
+
+@nb.njit(**_OPTS)
+def prepare_rows(x, lo, hi, out, row_max, finite):  # pragma: no cover - compiled
+    """For rows ``lo <= i < hi``: ``out[i - lo] = x[i] - max(x[i])`` in float64.
+
+    ``row_max[i]`` receives the maximum and ``finite[i]`` whether the row has no NaN or
+    infinite value (rows that do are rejected by the caller, whatever else is computed).
+    """
+    for r in range(hi - lo):
+        xi = x[lo + r]
+        o = out[r]
+        m = _lane_max(xi)
         ok = True
-        for j in range(k):
-            v = np.float64(x[i, j])
-            out[i, j] = v - m
-            ok &= abs(v) <= 1.7976931348623157e308
-        finite[i] = ok
+        for j in range(xi.shape[0]):
+            v = np.float64(xi[j])
+            o[j] = v - m
+            ok &= (v - v) == 0.0
+        row_max[lo + r] = m
+        finite[lo + r] = ok
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -40,169 +82,261 @@ def _ranks_before(v, j, value, index):  # pragma: no cover - compiled
 
 
 @nb.njit(inline="always", **_OPTS)
-def _offer(top_idx, top_e, i, count, j, v):  # pragma: no cover - compiled
-    """Offer (v, j) to row i's list of ``count`` entries; return the new count.
+def _offer(ti, te, count, j, v):  # pragma: no cover - compiled
+    """Offer (v, j) to a top list holding ``count`` entries; return the new count.
 
     The list stays sorted by value descending, then index ascending, whatever the order in
     which entries are offered; a full list drops its last entry.
     """
-    m = top_e.shape[1]
+    m = te.shape[0]
     if count == m:
-        if not _ranks_before(v, j, top_e[i, m - 1], top_idx[i, m - 1]):
+        if not _ranks_before(v, j, te[m - 1], ti[m - 1]):
             return count
         pos = m - 1
     else:
         pos = count
         count += 1
-    while pos > 0 and _ranks_before(v, j, top_e[i, pos - 1], top_idx[i, pos - 1]):
-        top_e[i, pos] = top_e[i, pos - 1]
-        top_idx[i, pos] = top_idx[i, pos - 1]
+    while pos > 0 and _ranks_before(v, j, te[pos - 1], ti[pos - 1]):
+        te[pos] = te[pos - 1]
+        ti[pos] = ti[pos - 1]
         pos -= 1
-    top_e[i, pos] = v
-    top_idx[i, pos] = j
+    te[pos] = v
+    ti[pos] = j
     return count
+
+
+_PW_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+
+
+@nb.njit(**_OPTS)
+def _pairwise_block(a, lo, n):  # pragma: no cover - compiled
+    """NumPy's sum of a[lo:lo + n] for n <= 128 (eight partial sums, then the rest)."""
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    u = np.uint64(lo)  # unsigned indices: no negative-index wraparound in the hot loop
+    one = np.uint64(1)
+    r0, r1, r2, r3 = a[u], a[u + one], a[u + np.uint64(2)], a[u + np.uint64(3)]
+    r4, r5 = a[u + np.uint64(4)], a[u + np.uint64(5)]
+    r6, r7 = a[u + np.uint64(6)], a[u + np.uint64(7)]
+    i = np.uint64(8)
+    end = np.uint64(n - (n % 8))
+    while i < end:
+        b = u + i
+        r0 += a[b]
+        r1 += a[b + np.uint64(1)]
+        r2 += a[b + np.uint64(2)]
+        r3 += a[b + np.uint64(3)]
+        r4 += a[b + np.uint64(4)]
+        r5 += a[b + np.uint64(5)]
+        r6 += a[b + np.uint64(6)]
+        r7 += a[b + np.uint64(7)]
+        i += np.uint64(8)
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < np.uint64(n):
+        res += a[u + i]
+        i += np.uint64(1)
+    return res
+
+
+@nb.njit(**_OPTS)
+def pairwise_sum(a, stack, values):  # pragma: no cover - compiled
+    """``a.sum()`` exactly as NumPy adds a contiguous float64 row.
+
+    NumPy's pairwise summation: blocks of at most 128 entries are added in eight interleaved
+    partial sums, larger ranges are split in two (the first part a multiple of 8 long) and
+    the halves' sums added. The softmax denominator must have NumPy's bits for the
+    confidences to equal the listing's. The recursion is run on an explicit stack
+    (``stack``: int64 (64, 3), ``values``: float64 (64,)), as numba cannot cache recursion.
+    """
+    n = a.shape[0]
+    if n <= _PW_BLOCK:
+        return _pairwise_block(a, 0, n)
+    stack[0, 0], stack[0, 1], stack[0, 2] = 0, n, 0  # (start, length, halves done)
+    depth = 1
+    count = 0
+    while depth:
+        lo, m, done = stack[depth - 1, 0], stack[depth - 1, 1], stack[depth - 1, 2]
+        if m <= _PW_BLOCK:
+            values[count] = _pairwise_block(a, lo, m)
+            count += 1
+            depth -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if done == 2:  # both halves summed: combine them
+            values[count - 2] = values[count - 2] + values[count - 1]
+            count -= 1
+            depth -= 1
+            continue
+        stack[depth - 1, 2] = done + 1
+        stack[depth, 0] = lo if done == 0 else lo + half
+        stack[depth, 1] = half if done == 0 else m - half
+        stack[depth, 2] = 0
+        depth += 1
+    return values[0]
+
+
+@nb.njit(nogil=True, cache=True, fastmath=True)
+def _sum_below(ei, threshold):  # pragma: no cover - compiled
+    """Sum of the entries below ``threshold`` and the number of entries equal to it."""
+    total = 0.0
+    equal = 0
+    for j in range(ei.shape[0]):
+        v = ei[j]
+        total += v if v < threshold else 0.0
+        equal += 1 if v == threshold else 0
+    return total, equal
 
 
 _STRIDES = 8  # a row is split into this many interleaved strands to find candidate columns
 
 
 @nb.njit(nogil=True, cache=True, fastmath=True)
-def _sum_below(e, i, threshold):  # pragma: no cover - compiled
-    """Sum of the entries below ``threshold`` and the number of entries equal to it."""
-    total = 0.0
-    equal = 0
-    for j in range(e.shape[1]):
-        v = e[i, j]
-        total += v if v < threshold else 0.0
-        equal += 1 if v == threshold else 0
-    return total, equal
-
-
-@nb.njit(nogil=True, cache=True, fastmath=True)
-def _strand_max(e, i, width, out):  # pragma: no cover - compiled
-    """out[r] = max of e[i, r + w * width] over the strands w (contiguous, vectorised)."""
+def _strand_max(ei, width, out):  # pragma: no cover - compiled
+    """out[r] = max of ei[r + w * width] over the strands w (contiguous, vectorised)."""
     for r in range(width):
-        out[r] = e[i, r]
+        out[r] = ei[r]
     for w in range(1, _STRIDES):
         base = w * width
         for r in range(width):
-            out[r] = max(out[r], e[i, base + r])
+            out[r] = max(out[r], ei[base + r])
 
 
 @nb.njit(**_OPTS)
-def _select_top(e, i, top_idx, top_e, column_max):  # pragma: no cover - compiled
-    """Fill row i's top list (largest values, then smallest indices); return its length.
+def _mth_largest(values, n, m, scratch):  # pragma: no cover - compiled
+    """The m-th largest of values[:n] (n >= m), by insertion into a sorted list of m."""
+    for t in range(m):
+        scratch[t] = -np.inf
+    for r in range(n):
+        v = values[r]
+        if v > scratch[m - 1]:
+            pos = m - 1
+            while pos > 0 and scratch[pos - 1] < v:
+                scratch[pos] = scratch[pos - 1]
+                pos -= 1
+            scratch[pos] = v
+    return scratch[m - 1]
 
-    Columns ``r, r + width, ..., r + 7 * width`` form a group. A bar that at least m group
-    maxima reach is at most the m-th largest entry, so only the entries of the groups whose
-    maximum reaches it (and the few columns past ``8 * width``) can be top entries; only
-    those entries at or above the bar are offered.
+
+@nb.njit(**_OPTS)
+def _select_top(ei, ti, te, column_max, scratch, cand_j, cand_v):  # pragma: no cover - compiled
+    """Fill a row's top list with its m first entries by value (descending), then index.
+
+    Returns the list's length (less than m only when K < m). The list is a *set*: it is
+    sorted only when it had to be selected from more candidates than m.
+
+    Columns ``r, r + width, ..., r + 7 * width`` form a strand group. The m-th largest group
+    maximum (the *bar*) is reached by at least m entries, so it is at most the m-th largest
+    entry: only entries at or above it (in the groups whose maximum reaches it, and among
+    the few columns past ``8 * width``) are candidates. When exactly m entries reach the bar,
+    they are the top list, and every other entry is smaller than all of them.
     """
-    k = e.shape[1]
-    m = top_idx.shape[1]
+    k = ei.shape[0]
+    m = ti.shape[0]
     width = k // _STRIDES
     count = 0
     if width <= 4 * m:
         for j in range(k):
-            count = _offer(top_idx, top_e, i, count, j, e[i, j])
+            count = _offer(ti, te, count, j, ei[j])
         return count
-    _strand_max(e, i, width, column_max)
-    threshold = _bar(column_max, width, m)
+    _strand_max(ei, width, column_max)
+    bar = _mth_largest(column_max, width, m, scratch)
+    nc = 0
     for r in range(width):
-        if column_max[r] >= threshold:
+        if column_max[r] >= bar:
             for w in range(_STRIDES):
                 j = r + w * width
-                if e[i, j] >= threshold:
-                    count = _offer(top_idx, top_e, i, count, j, e[i, j])
+                if ei[j] >= bar:
+                    cand_j[nc] = j
+                    cand_v[nc] = ei[j]
+                    nc += 1
     for j in range(_STRIDES * width, k):
-        count = _offer(top_idx, top_e, i, count, j, e[i, j])
+        if ei[j] >= bar:
+            cand_j[nc] = j
+            cand_v[nc] = ei[j]
+            nc += 1
+    if nc == m:
+        for t in range(m):
+            ti[t] = cand_j[t]
+            te[t] = cand_v[t]
+        return m
+    for c in range(nc):
+        count = _offer(ti, te, count, cand_j[c], cand_v[c])
     return count
 
 
-@nb.njit(nogil=True, cache=True, fastmath=True)
-def _count_at_least(values, n, bar):  # pragma: no cover - compiled
-    count = 0
-    for r in range(n):
-        count += 1 if values[r] >= bar else 0
-    return count
-
-
-@nb.njit(**_OPTS)
-def _bar(values, n, m):  # pragma: no cover - compiled
-    """A value that at least m of values[:n] reach (n >= m), and not many more.
-
-    Starts from the smallest of the first m values (which m values reach) and bisects
-    geometrically towards the largest value, stopping once at most 2 m values reach the lower
-    end; every step is one vectorised count.
-    """
-    low = values[0]
-    high = values[0]
-    for r in range(m):
-        low = min(low, values[r])
-    for r in range(n):
-        high = max(high, values[r])
-    low = max(low, 1e-300)
-    if high <= low:
-        return low if low > 1e-300 else 0.0
-    reach = _count_at_least(values, n, low)
-    if reach < m:  # fewer than m values are positive (the rest underflowed to 0)
-        return 0.0
-    for _ in range(64):
-        if reach <= 2 * m or high <= low * (1 + 1e-12):
-            break
-        mid = math.sqrt(low * high)
-        count = _count_at_least(values, n, mid)
-        if count >= m:
-            low, reach = mid, count
-        else:
-            high = mid
+@nb.njit(inline="always", **_OPTS)
+def _smallest(te, count):  # pragma: no cover - compiled
+    low = te[0]
+    for t in range(1, count):
+        low = min(low, te[t])
     return low
 
 
 @nb.njit(**_OPTS)
-def _tail_sum(e, i, top_e, count):  # pragma: no cover - compiled
-    """Sum of the entries outside row i's (full) top list, added up directly."""
-    if count < top_e.shape[1]:
+def _tail_sum(ei, te, count):  # pragma: no cover - compiled
+    """Sum of the entries outside a row's (full) top list, added up directly."""
+    if count < te.shape[0]:
         return 0.0
-    threshold = top_e[i, count - 1]
-    total, equal = _sum_below(e, i, threshold)
+    threshold = _smallest(te, count)
+    total, equal = _sum_below(ei, threshold)
     for t in range(count):  # entries equal to the threshold that did not make the list
-        equal -= 1 if top_e[i, t] == threshold else 0
+        equal -= 1 if te[t] == threshold else 0
     return total + equal * threshold
 
 
 @nb.njit(**_OPTS)
-def _first_argmax(e, s, i, top_idx, top_e, count):  # pragma: no cover - compiled
+def _first_argmax(ei, s, ti, te, count):  # pragma: no cover - compiled
     """First column whose probability e / s equals the largest one, 1 / s."""
     conf = 1.0 / s
-    best = top_idx[i, 0]
+    best = ei.shape[0]
+    ties = 0
     for t in range(count):
-        if top_e[i, t] / s != conf:
-            return best
-        best = min(best, top_idx[i, t])
-    for j in range(e.shape[1]):  # every kept entry ties: look at the whole row
-        if e[i, j] / s == conf:
+        if te[t] / s == conf:
+            ties += 1
+            best = min(best, ti[t])
+    if ties < count:  # an entry of the list does not tie, so none outside it does
+        return best
+    for j in range(ei.shape[0]):  # every kept entry ties: look at the whole row
+        if ei[j] / s == conf:
             return j
     return best
 
 
 @nb.njit(**_OPTS)
-def summarise_rows(e, s, top_idx, top_e, tail, assign):  # pragma: no cover - compiled
-    """Per row of ``e = exp(x - max)`` with row sums ``s``: top entries, tail sum, argmax.
+def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cover - compiled
+    """Per row ``r`` of ``e = exp(x - max)`` (logits row ``lo + r``): the row's summary.
 
-    ``top_idx``/``top_e`` receive the ``m`` largest entries ordered by value (descending) and
-    then index (ascending); unused slots (K < m) hold -1 and 0. ``tail`` is the sum of the
-    other entries, accumulated directly (never as a difference). ``assign`` is the first index
-    of the largest *probability* ``e / s``, which is how the listing's argmax of the softmax
+    ``conf`` receives ``1 / sum`` with NumPy's summation order (the largest probability, as
+    :func:`scipy.special.softmax` computes it). ``top_idx``/``top_e`` receive the row's
+    first ``m`` entries by value (descending) and then index (ascending), in no particular
+    order; unused slots (K < m) hold -1 and 0. ``tail`` is the sum of the other entries,
+    accumulated directly (never as a difference). ``assign`` is the first index of the
+    largest *probability* ``e / s``, which is how the listing's argmax of the softmax
     resolves values that differ in ``e`` but round to the same probability.
     """
-    column_max = np.empty(e.shape[1], np.float64)
-    for i in range(e.shape[0]):
-        top_idx[i, :] = -1
-        top_e[i, :] = 0.0
-        count = _select_top(e, i, top_idx, top_e, column_max)
-        tail[i] = _tail_sum(e, i, top_e, count)
-        assign[i] = _first_argmax(e, s[i], i, top_idx, top_e, count)
+    k = e.shape[1]
+    column_max = np.empty(k, np.float64)
+    scratch = np.empty(top_idx.shape[1], np.float64)
+    cand_j = np.empty(k, np.int64)
+    cand_v = np.empty(k, np.float64)
+    stack = np.empty((64, 3), np.int64)
+    values = np.empty(64, np.float64)
+    for r in range(e.shape[0]):
+        i = lo + r
+        ei = e[r]
+        ti = top_idx[i]
+        te = top_e[i]
+        s = pairwise_sum(ei, stack, values)
+        conf[i] = 1.0 / s
+        ti[:] = -1
+        te[:] = 0.0
+        count = _select_top(ei, ti, te, column_max, scratch, cand_j, cand_v)
+        tail[i] = _tail_sum(ei, te, count)
+        assign[i] = _first_argmax(ei, s, ti, te, count)
 
 
 @nb.njit(**_OPTS)
@@ -225,88 +359,96 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _add_columns(x, i, row_max, columns, top, is_top, buf):  # pragma: no cover - compiled
-    """Sum of exp(x[i, c] - row_max) over the columns not in ``top`` (the row's top list).
+def gather_new(
+    x, rows, pos, seg, lo, hi, new_ptr, new_columns, row_max, top_idx, buf, row_ptr
+):  # pragma: no cover - compiled
+    """Copy ``x - row_max`` of the new group columns of items ``lo <= q < hi`` into ``buf``.
 
-    The logits are first copied into ``buf`` (independent loads, so the memory system can
-    fetch many at once), then exponentiated; top columns count as -inf (exp gives 0).
+    Item ``q`` is logits row ``rows[q]``, summarised at position ``pos[q]`` of the row
+    summaries (kept in cluster order), of the group's cluster number ``seg[q]``; that
+    cluster's new columns are ``new_columns[new_ptr[seg[q]]:new_ptr[seg[q] + 1]]``. Those
+    not in the row's top list are copied, item ``q`` getting
+    ``buf[row_ptr[q - lo]:row_ptr[q - lo + 1]]``. The loop only loads and stores, so the
+    memory system can fetch many rows' columns at once; the caller orders items by row.
     """
-    for j in top:
-        if j >= 0:
-            is_top[j] = True
-    n = columns.shape[0]
-    for t in range(n):
-        c = columns[t]
-        d = np.float64(x[i, c]) - row_max
-        buf[t] = -np.inf if is_top[c] else d
-    for j in top:
-        if j >= 0:
-            is_top[j] = False
-    total = 0.0
-    for t in range(n):
-        total += math.exp(buf[t])
-    return total
+    k = x.shape[1]
+    is_top = np.zeros(k, dtype=np.bool_)
+    w = 0
+    row_ptr[0] = 0
+    for q in range(lo, hi):
+        p = pos[q]
+        c0 = new_ptr[seg[q]]
+        c1 = new_ptr[seg[q] + 1]
+        if c1 > c0:
+            xi = x[rows[q]]
+            top = top_idx[p]
+            for j in top:
+                if j >= 0:
+                    is_top[j] = True
+            m = np.float64(row_max[p])
+            for t in range(c0, c1):
+                c = new_columns[t]
+                if not is_top[c]:
+                    buf[w] = np.float64(xi[c]) - m
+                    w += 1
+            for j in top:
+                if j >= 0:
+                    is_top[j] = False
+        row_ptr[q - lo + 1] = w
+    return w
 
 
 @nb.njit(**_OPTS)
-def reassign_rows(
+def finish_rows(
     x,
     rows,
-    starts,
-    out,
+    pos,
     lo,
     hi,
-    new_ptr,
-    new_columns,
     in_group,
-    row_max,
     top_idx,
     top_e,
     tail,
     inside,
+    buf,
+    row_ptr,
     out_target,
     out_prob,
 ):  # pragma: no cover - compiled
-    """Masked softmax of a group's rows with the group's clusters removed.
+    """Masked softmax of items ``lo <= q < hi`` (as in :func:`gather_new`) without the group.
 
-    Row summaries (``row_max`` ... ``inside``) are in cluster order: position ``p`` describes
-    logits row ``rows[p]``. Segment ``s`` (one cluster of the group) is positions
-    ``starts[s] ...`` and writes outputs ``out[s]:out[s + 1]``; only outputs ``lo <= r < hi``
-    are computed. ``out_target[r]`` is the argmax of the row's softmax over the columns not in
-    the group and ``out_prob[r]`` its probability.
+    ``buf[row_ptr[q - lo]:row_ptr[q - lo + 1]]`` holds the exponentials of the row's new
+    group columns outside its top list (see :func:`gather_new`); they are added to the
+    row's running in-group sum ``inside``. ``out_target[q]`` receives the argmax of the
+    row's softmax over the columns not in the group and ``out_prob[q]`` its probability.
 
-    The argmax is the first top entry outside the group when there is one; the denominator
-    is then the unmasked top entries plus the unmasked part of the tail, ``tail - inside``,
-    where ``inside`` is the row's sum over its group's columns outside its top list. The
-    segment's group columns not yet in ``inside`` (``new_columns[new_ptr[s]:new_ptr[s + 1]]``)
-    are read and added here, so each column is read at most once per row over the whole run
-    (a row's group only grows). Rows without an unmasked top entry (or whose first one is
-    tiny) are computed from their logits over all unmasked columns.
+    The argmax is the best top entry outside the group (largest value, then smallest index)
+    when there is one; the denominator
+    is then the unmasked top entries plus the unmasked part of the tail, ``tail - inside``.
+    Each column of a row is read at most once over the whole run (a row's group only
+    grows). Rows without an unmasked top entry (or whose first one is tiny) are computed
+    from their logits over all unmasked columns.
     """
-    k = x.shape[1]
     m = top_idx.shape[1]
-    buf = np.empty(k, dtype=np.float64)
-    is_top = np.zeros(k, dtype=np.bool_)
-    for seg in range(starts.shape[0]):
-        columns = new_columns[new_ptr[seg] : new_ptr[seg + 1]]
-        for r in range(max(out[seg], lo), min(out[seg + 1], hi)):
-            p = starts[seg] + r - out[seg]
-            i = rows[p]
-            if columns.shape[0]:
-                row_max_p = np.float64(row_max[p])
-                inside[p] += _add_columns(x, i, row_max_p, columns, top_idx[p], is_top, buf)
-            first = -1
-            unmasked = 0.0
-            for t in range(m):
-                j = top_idx[p, t]
-                if j < 0:
-                    break
-                if not in_group[j]:
-                    if first < 0:
-                        first = t
-                    unmasked += top_e[p, t]
-            if first < 0 or top_e[p, first] < TINY:
-                out_target[r], out_prob[r] = _complement_softmax(x, i, in_group)
-            else:
-                out_target[r] = top_idx[p, first]
-                out_prob[r] = top_e[p, first] / (unmasked + max(tail[p] - inside[p], 0.0))
+    for q in range(lo, hi):
+        p = pos[q]
+        added = 0.0
+        for t in range(row_ptr[q - lo], row_ptr[q - lo + 1]):
+            added += buf[t]
+        inside[p] += added
+        first = -1
+        unmasked = 0.0
+        for t in range(m):
+            j = top_idx[p, t]
+            if j < 0:
+                break
+            if not in_group[j]:
+                v = top_e[p, t]
+                if first < 0 or _ranks_before(v, j, top_e[p, first], top_idx[p, first]):
+                    first = t
+                unmasked += v
+        if first < 0 or top_e[p, first] < TINY:
+            out_target[q], out_prob[q] = _complement_softmax(x, rows[q], in_group)
+        else:
+            out_target[q] = top_idx[p, first]
+            out_prob[q] = top_e[p, first] / (unmasked + max(tail[p] - inside[p], 0.0))

@@ -15,10 +15,12 @@ How it works
    cluster's points in row order) give every group's score; scores of untouched groups never
    change, so a step only scores the one new group.
 3. A step re-softmaxes only the rows assigned to the lowest-score group. Their masked argmax
-   is the first top entry outside the group, and the masked denominator is the unmasked top
+   is the best top entry outside the group, and the masked denominator is the unmasked top
    entries plus the unmasked part of the tail: the tail minus the row's sum over the group's
    columns outside its top list. That sum is kept per row and only grows (a row's group only
    grows), so each column of a row is read from the logits at most once over the whole run.
+   A step gathers the new columns of its rows in memory order, exponentiates them with NumPy
+   in batches, and shares large steps out between threads.
    The top entries, which hold the row's own cluster, are added directly; the one difference
    taken (tail minus inside) is of entries no larger than the smallest top entry, which is at
    most the denominator, so its rounding error stays within about K ulps of the denominator.
@@ -52,7 +54,10 @@ Aggregation = str | Callable[[Sequence[np.ndarray]], float]
 
 _TOP = 8  # entries kept per row
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
-_PARALLEL_ROWS = 20_000  # a step re-softmaxes its rows on several threads above this
+_BATCH_ELEMENTS = 1 << 16  # new-column logits gathered per batch of a step's rows (512 KiB)
+_BATCH_ROWS = 4096  # rows per batch at most
+_PARALLEL_ELEMENTS = 16_384  # a step gathering more than this is shared out between threads
+_SORT_ROWS = 512  # a step with more rows handles them in memory order
 
 
 class EmptyClusterWarning(UserWarning):
@@ -243,25 +248,17 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
             for done in pool.map(work, bounds):
                 bar.update(done)
     bar.close()
+    np.logical_not(out.bad_rows, out=out.bad_rows)  # the kernels wrote "finite"
     return out
 
 
 def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out: RowSummary):
     lo, hi = bound
-    chunk = x[lo:hi]
     e = buf[: hi - lo]
+    _kernels.prepare_rows(x, lo, hi, e, out.row_max, out.bad_rows)
     with np.errstate(invalid="ignore", over="ignore"):
-        row_max = chunk.max(axis=1)
-        finite = np.empty(hi - lo, np.bool_)
-        _kernels.shift_rows(chunk, row_max, e, finite)
         np.exp(e, out=e)
-        s = e.sum(axis=1)
-        out.conf[lo:hi] = 1.0 / s
-    out.row_max[lo:hi] = row_max
-    out.bad_rows[lo:hi] = ~finite
-    _kernels.summarise_rows(
-        e, s, out.top_idx[lo:hi], out.top_e[lo:hi], out.tail[lo:hi], out.assign[lo:hi]
-    )
+    _kernels.summarise_rows(e, lo, out.conf, out.top_idx, out.top_e, out.tail, out.assign)
 
 
 # ----------------------------------------------------------------------------- scores
@@ -376,48 +373,70 @@ class _Reassigner:
     rows of a cluster are contiguous. ``inside[p]`` is the sum of exp(x - max) over the
     columns of the row's group at its last re-assignment that are not in its top list;
     ``covered[c]`` is that group (a node id, -1 before the first). Rows of one cluster always
-    share their group, so a step only reads the columns its group gained since then.
+    share their group, so a step only reads the columns its group gained since then. A large
+    step visits its logits rows in memory order, in batches shared out between threads.
     """
 
     def __init__(self, x, summary: RowSummary, stats: _ClusterStats, pool, n_jobs: int):
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
-        order = stats.order
-        self.rows = order
+        order = stats.order  # summaries in cluster order: a cluster's rows are contiguous
         self.row_max = summary.row_max[order]
         self.top_idx = summary.top_idx[order]
         self.top_e = summary.top_e[order]
         self.tail = summary.tail[order]
         self.inside = np.zeros(x.shape[0])
         self.covered = np.full(x.shape[1], -1)
+        self.local = threading.local()
 
     def mass(self, node: int, members: list[tuple[int, ...]]) -> np.ndarray:
         """Per cluster, the summed masked-softmax probability of the node's rows landing on it."""
         k = self.x.shape[1]
-        group = np.asarray(members[node])
-        new_ptr, new_columns = self._new_columns(members[node], members)
-        self.covered[group] = node
-        starts = self.stats.offsets[group]
-        out = np.concatenate([[0], np.cumsum(self.stats.counts[group])])
-        n = int(out[-1])
+        group = members[node]
+        new_ptr, new_columns = self._new_columns(group, members)
+        self.covered[list(group)] = node
+        stats = self.stats
+        counts = stats.counts[list(group)]
+        n = int(counts.sum())
         if n == 0:
             return np.zeros(k)
+        starts = stats.offsets[list(group)]
+        seg = np.repeat(np.arange(len(group)), counts)
+        pos = np.arange(n) - np.repeat(np.cumsum(counts) - counts - starts, counts)
+        rows = stats.order[pos]
+        if n > _SORT_ROWS:  # logits rows in memory order: the hardware prefetches far better
+            by_row = np.argsort(rows)
+            rows, pos, seg = rows[by_row], pos[by_row], seg[by_row]
         in_group = np.zeros(k, np.bool_)
-        in_group[group] = True
+        in_group[list(group)] = True
         target = np.empty(n, np.int64)
         prob = np.empty(n, np.float64)
+        volume = np.diff(new_ptr)[seg]
+        edges = _batches(volume, self.n_jobs)
 
         def work(bounds: tuple[int, int]) -> None:
-            _kernels.reassign_rows(
-                self.x, self.rows, starts, out, bounds[0], bounds[1], new_ptr, new_columns,
-                in_group, self.row_max, self.top_idx, self.top_e, self.tail, self.inside,
-                target, prob,
+            lo, hi = bounds
+            if not hasattr(self.local, "buf"):
+                self.local.buf = np.empty(_BATCH_ELEMENTS, np.float64)
+                self.local.row_ptr = np.empty(_BATCH_ROWS + 1, np.int64)
+            need = int(volume[lo:hi].sum())
+            buf = self.local.buf if need <= _BATCH_ELEMENTS else np.empty(need, np.float64)
+            row_ptr = self.local.row_ptr
+            w = _kernels.gather_new(
+                self.x, rows, pos, seg, lo, hi, new_ptr, new_columns, self.row_max, self.top_idx,
+                buf, row_ptr,
+            )  # fmt: skip
+            np.exp(buf[:w], out=buf[:w])
+            _kernels.finish_rows(
+                self.x, rows, pos, lo, hi, in_group, self.top_idx, self.top_e, self.tail,
+                self.inside, buf, row_ptr, target, prob,
             )  # fmt: skip
 
-        if self.pool is None or n < _PARALLEL_ROWS:
-            work((0, n))
+        bounds = list(zip(edges[:-1], edges[1:], strict=True))
+        if self.pool is None or len(bounds) == 1:
+            for b in bounds:
+                work(b)
         else:
-            edges = np.linspace(0, n, self.n_jobs + 1).astype(int)
-            list(self.pool.map(work, zip(edges[:-1], edges[1:], strict=True)))
+            list(self.pool.map(work, bounds))
         return np.bincount(target, weights=prob, minlength=k)
 
     def _new_columns(self, group, members) -> tuple[np.ndarray, np.ndarray]:
@@ -436,6 +455,30 @@ class _Reassigner:
         ptr = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
         columns = np.fromiter((j for p in parts for j in p), np.int64, count=int(ptr[-1]))
         return ptr, columns
+
+
+def _batches(volume: np.ndarray, n_jobs: int) -> np.ndarray:
+    """Edges of consecutive batches of a step's rows; ``volume[r]`` is row r's gather count.
+
+    A batch has at most ``_BATCH_ROWS`` rows and (unless one row alone is larger)
+    ``_BATCH_ELEMENTS`` gathered elements; a step with more than ``_PARALLEL_ELEMENTS`` is
+    cut into at least ``n_jobs`` batches so that every thread gets a share.
+    """
+    n = volume.shape[0]
+    total = int(volume.sum())
+    size = _BATCH_ELEMENTS
+    if n_jobs > 1 and total > _PARALLEL_ELEMENTS:
+        size = min(size, -(-total // n_jobs))
+    if n <= _BATCH_ROWS and total <= size:
+        return np.array([0, n])
+    cum = np.cumsum(volume)
+    edges = [0]
+    while edges[-1] < n:
+        lo = edges[-1]
+        base = cum[lo - 1] if lo else 0
+        hi = int(np.searchsorted(cum, base + size, side="right"))
+        edges.append(min(max(hi, lo + 1), lo + _BATCH_ROWS, n))
+    return np.asarray(edges)
 
 
 # ----------------------------------------------------------------------------- progress
