@@ -316,3 +316,21 @@ def test_n_jobs_must_be_an_integer(n_jobs):
 def test_callable_must_return_a_number():
     with pytest.raises(ValueError, match="must return a number"):
         l2h.fit(np.eye(3), lambda confidences: np.ones(2))
+
+
+def test_tiny_batches_sorted_rows_and_threads_give_the_same_steps(monkeypatch):
+    """Steps cut into many small batches, rows visited in memory order and shared between
+    threads: the same merges as one batch per step on one thread, and as the listing."""
+    from l2h import algorithm
+
+    rng = np.random.default_rng(12)
+    k = 40
+    protos = rng.standard_normal((k, k)) * 3
+    x = protos[rng.integers(0, k, 1200)] + rng.standard_normal((1200, k))
+    reference = fit_quiet(x, n_jobs=1).steps
+    monkeypatch.setattr(algorithm, "_BATCH_ELEMENTS", 50)
+    monkeypatch.setattr(algorithm, "_BATCH_ROWS", 7)
+    monkeypatch.setattr(algorithm, "_PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(algorithm, "_SORT_ROWS", 0)
+    assert fit_quiet(x, n_jobs=2).steps == reference
+    assert assert_same_as_oracle(x) == k - 1
