@@ -392,14 +392,15 @@ class _Reassigner:
         """Per cluster, the summed masked-softmax probability of the node's rows landing on it."""
         k = self.x.shape[1]
         group = members[node]
+        clusters = np.asarray(group)
         new_ptr, new_columns = self._new_columns(group, members)
-        self.covered[list(group)] = node
+        self.covered[clusters] = node
         stats = self.stats
-        counts = stats.counts[list(group)]
+        counts = stats.counts[clusters]
         n = int(counts.sum())
         if n == 0:
             return np.zeros(k)
-        starts = stats.offsets[list(group)]
+        starts = stats.offsets[clusters]
         seg = np.repeat(np.arange(len(group)), counts)
         pos = np.arange(n) - np.repeat(np.cumsum(counts) - counts - starts, counts)
         rows = stats.order[pos]
@@ -407,7 +408,7 @@ class _Reassigner:
             by_row = np.argsort(rows)
             rows, pos, seg = rows[by_row], pos[by_row], seg[by_row]
         in_group = np.zeros(k, np.bool_)
-        in_group[list(group)] = True
+        in_group[clusters] = True
         target = np.empty(n, np.int64)
         prob = np.empty(n, np.float64)
         volume = np.diff(new_ptr)[seg]
