@@ -56,11 +56,11 @@ def _lane_max(xi):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def prepare_rows(x, lo, hi, out, row_max, finite):  # pragma: no cover - compiled
+def prepare_rows(x, lo, hi, out, row_max, bad):  # pragma: no cover - compiled
     """For rows ``lo <= i < hi``: ``out[i - lo] = x[i] - max(x[i])`` in float64.
 
-    ``row_max[i]`` receives the maximum and ``finite[i]`` whether the row has no NaN or
-    infinite value (rows that do are rejected by the caller, whatever else is computed).
+    ``row_max[i]`` receives the maximum and ``bad[i]`` whether the row has a NaN or infinite
+    value (such rows are rejected by the caller, whatever else is computed for them).
     """
     for r in range(hi - lo):
         xi = x[lo + r]
@@ -72,7 +72,7 @@ def prepare_rows(x, lo, hi, out, row_max, finite):  # pragma: no cover - compile
             o[j] = v - m
             ok &= (v - v) == 0.0
         row_max[lo + r] = m
-        finite[lo + r] = ok
+        bad[lo + r] = not ok
 
 
 @nb.njit(inline="always", **_OPTS)

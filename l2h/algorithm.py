@@ -248,7 +248,6 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
             for done in pool.map(work, bounds):
                 bar.update(done)
     bar.close()
-    np.logical_not(out.bad_rows, out=out.bad_rows)  # the kernels wrote "finite"
     return out
 
 
