@@ -52,7 +52,9 @@ AGGREGATIONS: tuple[str, ...] = ("cluster_mean", "point_sum", "point_mean")
 
 Aggregation = str | Callable[[Sequence[np.ndarray]], float]
 
-_TOP = 8  # entries kept per row
+_TOP = 8  # entries kept per row (float64 logits)
+_TOP_SET = 16  # room for the top set of a float32 row (at least 8 entries, about 8.2)
+_FUSED_CHUNK_ELEMENTS = 1 << 20  # float32 logits per chunk of the fused pass
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
 _BATCH_ELEMENTS = 1 << 16  # new-column logits gathered per batch of a step's rows (512 KiB)
 _BATCH_ROWS = 4096  # rows per batch at most
@@ -217,18 +219,18 @@ def _n_jobs(n_jobs: int | None) -> int:
 
 
 def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowSummary:
-    """One chunked pass over the logits: the per-row summary that the merges need."""
+    """One chunked pass over the logits: the per-row summary that the merges need.
+
+    Float64 logits go through NumPy's ``exp`` and NumPy's summation order, so confidences
+    are bit for bit SciPy's. Float32 logits are read by one fused kernel per chunk
+    (:func:`l2h._kernels.summarise_rows_float32`): confidences within a few ulp, and the
+    top list a top *set* of up to ``_TOP_SET`` entries.
+    """
     n, k = x.shape
+    if x.dtype == np.float32:
+        return _summarise_float32(x, n_jobs=n_jobs, progress=progress)
     m = min(_TOP, k)
-    out = RowSummary(
-        row_max=np.empty(n, np.float64),
-        conf=np.empty(n, np.float64),
-        assign=np.empty(n, np.int64),
-        top_idx=np.empty((n, m), np.int32),
-        top_e=np.empty((n, m), np.float64),
-        tail=np.empty(n, np.float64),
-        bad_rows=np.empty(n, np.bool_),
-    )
+    out = _empty_summary(n, m)
     rows = max(1, _CHUNK_ELEMENTS // k)
     bounds = [(lo, min(lo + rows, n)) for lo in range(0, n, rows)]
     local = threading.local()
@@ -238,6 +240,44 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
             local.buf = np.empty((rows, k), np.float64)
         _summarise_chunk(x, bound, local.buf, out)
         return bound[1] - bound[0]
+
+    bar = _progress_bar(progress, total=n, desc="softmax pass", unit="rows")
+    if n_jobs == 1 or len(bounds) == 1:
+        for bound in bounds:
+            bar.update(work(bound))
+    else:
+        with ThreadPoolExecutor(n_jobs) as pool:
+            for done in pool.map(work, bounds):
+                bar.update(done)
+    bar.close()
+    return out
+
+
+def _empty_summary(n: int, m: int) -> RowSummary:
+    return RowSummary(
+        row_max=np.empty(n, np.float64),
+        conf=np.empty(n, np.float64),
+        assign=np.empty(n, np.int64),
+        top_idx=np.empty((n, m), np.int32),
+        top_e=np.empty((n, m), np.float64),
+        tail=np.empty(n, np.float64),
+        bad_rows=np.empty(n, np.bool_),
+    )
+
+
+def _summarise_float32(x: np.ndarray, *, n_jobs: int, progress: bool) -> RowSummary:
+    n, k = x.shape
+    out = _empty_summary(n, min(_TOP_SET, k))
+    rows = max(1, _FUSED_CHUNK_ELEMENTS // k)
+    bounds = [(lo, min(lo + rows, n)) for lo in range(0, n, rows)]
+
+    def work(bound: tuple[int, int]) -> int:
+        lo, hi = bound
+        _kernels.summarise_rows_float32(
+            x, lo, hi, out.row_max, out.bad_rows, out.conf, out.top_idx, out.top_e, out.tail,
+            out.assign,
+        )  # fmt: skip
+        return hi - lo
 
     bar = _progress_bar(progress, total=n, desc="softmax pass", unit="rows")
     if n_jobs == 1 or len(bounds) == 1:
