@@ -16,6 +16,7 @@ import math
 import numba as nb
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 
@@ -64,13 +65,15 @@ _C = [1.0 / math.factorial(i) for i in range(13)]
 _C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12 = _C
 
 
-@nb.njit(inline="always", nogil=True, cache=True, fastmath={"contract"})
+@nb.njit(nogil=True, cache=True, fastmath={"contract"})
 def exp_nonpositive(x):  # pragma: no cover - compiled
     """``exp(x)`` for ``x <= 0`` in float64, 0 below -708.39 (see the module docstring).
 
     ``exp(0)`` is exactly 1. NaN in gives an unspecified value (callers reject such rows).
     Only the ``contract`` fast-math flag is set: the range reduction relies on the order of
-    its two subtractions, which reassociation would destroy.
+    its operations, which reassociation would destroy. So it must not be inlined by numba
+    (``inline="always"`` would compile it with the caller's flags); LLVM inlines it anyway
+    and keeps each instruction's own flags, so callers with ``fastmath`` stay exact.
     """
     y = x if x > _LOWEST else _LOWEST
     t = y * _LOG2E + _SHIFT
@@ -85,3 +88,25 @@ def exp_nonpositive(x):  # pragma: no cover - compiled
     p = (ab + cd * r4) + (ef + _C12 * r4) * r8
     scale = bits_to_float64((float64_to_bits(t) + 1023) << 52)
     return p * scale if x > _LOWEST else 0.0
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Hint the CPU to fetch ``array.flat[index]``'s cache line (``llvm.prefetch``, read).
+
+    For C-contiguous arrays; the index is not checked, and a prefetch never faults.
+    """
+    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        i8p = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        i32 = ir.IntType(32)
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(array, index), codegen

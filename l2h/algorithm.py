@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from l2h import _kernels
+from l2h import _kernels, _steps
 from l2h.hierarchy import Hierarchy
 
 __all__ = ["AGGREGATIONS", "EmptyClusterWarning", "fit"]
@@ -56,8 +56,6 @@ _TOP = 8  # entries kept per row (float64 logits)
 _TOP_SET = 16  # room for the top set of a float32 row (at least 8 entries, about 8.2)
 _FUSED_CHUNK_ELEMENTS = 1 << 20  # float32 logits per chunk of the fused pass
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
-_BATCH_ELEMENTS = 1 << 16  # new-column logits gathered per batch of a step's rows (512 KiB)
-_BATCH_ROWS = 4096  # rows per batch at most
 _PARALLEL_ELEMENTS = 16_384  # a step gathering more than this is shared out between threads
 _SORT_ROWS = 512  # a step with more rows handles them in memory order
 
@@ -307,22 +305,16 @@ class _ClusterStats:
     """Confidences grouped by cluster: row order, per-cluster slices, means and sums."""
 
     def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int):
-        self.order = np.argsort(assign, kind="stable")
-        counts = np.bincount(assign, minlength=k)
-        self.offsets = np.concatenate([[0], np.cumsum(counts)])
-        self.sorted_conf = conf[self.order]
-        self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
-        self.counts = counts
         # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
-        self.means = [self._reduce(c, np.mean) for c in range(k)]
-        self.sums = [self._reduce(c, np.sum) for c in range(k)]
+        order, counts, offsets, sorted_conf, sums, means = _steps.cluster_stats(assign, conf, k)
+        self.order, self.counts, self.offsets = order, counts, offsets
+        self.sorted_conf = sorted_conf
+        self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
+        self.means = means.tolist()
+        self.sums = sums.tolist()
 
     def members(self, c: int) -> np.ndarray:
         return self.sorted_conf[self.offsets[c] : self.offsets[c + 1]]
-
-    def _reduce(self, c: int, fn) -> float:
-        members = self.members(c)
-        return float(fn(members)) if members.size else 0.0
 
 
 def _score_function(aggregation: Aggregation) -> Callable[[_ClusterStats, tuple], float]:
@@ -368,35 +360,20 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> 
             EmptyClusterWarning,
             stacklevel=3,
         )
-    n_nodes = 2 * k - 1
     members: list[tuple[int, ...]] = [(c,) for c in range(k)]
-    score = np.full(n_nodes, np.inf)
-    score[:k] = [score_fn(stats, g) for g in members]
-    size = np.ones(n_nodes)
-    node_of = np.arange(k)
     steps = []
     bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
     pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 else None
-    reassigner = _Reassigner(x, summary, stats, pool, n_jobs)
+    merger = _Merger(x, summary, stats, pool, n_jobs)
+    merger.score[:k] = [score_fn(stats, g) for g in members]
     try:
         for step in range(k - 1):
-            lsg = int(np.argmin(score))  # dead nodes hold +inf; first minimum = first in order
-            if step == k - 2:  # two groups left: the other one is the only candidate
-                alive = np.flatnonzero(np.isfinite(score))
-                mtg = int(alive[alive != lsg][0])
-            else:
-                mass = reassigner.mass(lsg, members)
-                value = np.bincount(node_of, weights=mass, minlength=n_nodes) / size
-                value[~np.isfinite(score)] = -np.inf
-                value[lsg] = -np.inf
-                mtg = int(np.argmax(value))  # first maximum = first in group order
+            lsg = int(np.argmin(merger.score))  # dead nodes hold +inf: first minimum = first
             new = k + step
+            mtg = merger.last_step(lsg, new) if step == k - 2 else merger.step(lsg, new)
             members.append(members[lsg] + members[mtg])
             steps.append((members[lsg], members[mtg]))
-            size[new] = size[lsg] + size[mtg]
-            node_of[list(members[new])] = new
-            score[lsg] = score[mtg] = np.inf
-            score[new] = score_fn(stats, members[new])
+            merger.score[new] = score_fn(stats, members[new])
             bar.update(1)
     finally:
         if pool is not None:
@@ -405,120 +382,83 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> 
     return steps
 
 
-class _Reassigner:
-    """Masked re-assignment of a group's rows, with each row's running in-group tail sum.
+class _Merger:
+    """The groups and the per-row state of the merges (see :mod:`l2h._steps`).
 
-    Row summaries are kept in cluster order (position ``p`` holds row ``order[p]``), so the
-    rows of a cluster are contiguous. ``inside[p]`` is the sum of exp(x - max) over the
-    columns of the row's group at its last re-assignment that are not in its top list;
+    ``inside[i]`` is the sum of exp(x - max) over the columns of row i's group at its last
+    re-assignment that are not in its top list;
     ``covered[c]`` is that group (a node id, -1 before the first). Rows of one cluster always
-    share their group, so a step only reads the columns its group gained since then. A large
-    step visits its logits rows in memory order, in batches shared out between threads.
+    share their group, so a step only reads the columns its group gained since then.
     """
 
     def __init__(self, x, summary: RowSummary, stats: _ClusterStats, pool, n_jobs: int):
+        n, k = x.shape
+        n_nodes = 2 * k - 1
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
-        order = stats.order  # summaries in cluster order: a cluster's rows are contiguous
-        self.row_max = summary.row_max[order]
-        self.top_idx = summary.top_idx[order]
-        self.top_e = summary.top_e[order]
-        self.tail = summary.tail[order]
-        self.inside = np.zeros(x.shape[0])
-        self.covered = np.full(x.shape[1], -1)
-        self.local = threading.local()
+        self.row_max = summary.row_max
+        self.top_idx = summary.top_idx
+        self.top_e = summary.top_e
+        self.tail = summary.tail
+        self.inside = np.zeros(n)
+        self.covered = np.full(k, -1, np.int64)
+        self.score = np.full(n_nodes, np.inf)
+        self.size = np.ones(n_nodes, np.int64)
+        self.node_of = np.arange(k, dtype=np.int64)
+        self.head = np.arange(n_nodes, dtype=np.int64)
+        self.last = np.arange(n_nodes, dtype=np.int64)
+        self.nxt = np.full(k, -1, np.int64)
+        self.slot_of = np.full(n_nodes + 1, -1, np.int64)
+        self.seen = np.zeros(k, np.bool_)
+        self.in_group = np.zeros(k, np.bool_)
+        self.clusters = np.empty(k, np.int64)
+        self.rows = np.empty(n, np.int64)
+        self.seg = np.empty(n, np.int64)
+        self.target = np.empty(n, np.int64)
+        self.prob = np.empty(n, np.float64)
+        self.mass = np.empty(k, np.float64)
+        self.node_sum = np.empty(n_nodes, np.float64)
 
-    def mass(self, node: int, members: list[tuple[int, ...]]) -> np.ndarray:
-        """Per cluster, the summed masked-softmax probability of the node's rows landing on it."""
-        k = self.x.shape[1]
-        group = members[node]
-        clusters = np.asarray(group)
-        new_ptr, new_columns = self._new_columns(group, members)
-        self.covered[clusters] = node
-        stats = self.stats
-        counts = stats.counts[clusters]
-        n = int(counts.sum())
-        if n == 0:
-            return np.zeros(k)
-        starts = stats.offsets[clusters]
-        seg = np.repeat(np.arange(len(group)), counts)
-        pos = np.arange(n) - np.repeat(np.cumsum(counts) - counts - starts, counts)
-        rows = stats.order[pos]
-        if n > _SORT_ROWS:  # logits rows in memory order: the hardware prefetches far better
-            by_row = np.argsort(rows)
-            rows, pos, seg = rows[by_row], pos[by_row], seg[by_row]
-        in_group = np.zeros(k, np.bool_)
-        in_group[clusters] = True
-        target = np.empty(n, np.int64)
-        prob = np.empty(n, np.float64)
-        volume = np.diff(new_ptr)[seg]
-        edges = _batches(volume, self.n_jobs)
+    def step(self, lsg: int, new: int) -> int:
+        """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
+        st = self.stats
+        g, n, volume, new_start, new_end, new_cols = _steps.plan_step(
+            lsg, self.head, self.nxt, self.size, st.counts, st.offsets, st.order,
+            self.covered, self.slot_of, _SORT_ROWS, self.clusters, self.rows, self.seg,
+            self.in_group, self.seen,
+        )  # fmt: skip
 
         def work(bounds: tuple[int, int]) -> None:
-            lo, hi = bounds
-            if not hasattr(self.local, "buf"):
-                self.local.buf = np.empty(_BATCH_ELEMENTS, np.float64)
-                self.local.row_ptr = np.empty(_BATCH_ROWS + 1, np.int64)
-            need = int(volume[lo:hi].sum())
-            buf = self.local.buf if need <= _BATCH_ELEMENTS else np.empty(need, np.float64)
-            row_ptr = self.local.row_ptr
-            w = _kernels.gather_new(
-                self.x, rows, pos, seg, lo, hi, new_ptr, new_columns, self.row_max, self.top_idx,
-                buf, row_ptr,
-            )  # fmt: skip
-            np.exp(buf[:w], out=buf[:w])
-            _kernels.finish_rows(
-                self.x, rows, pos, lo, hi, in_group, self.top_idx, self.top_e, self.tail,
-                self.inside, buf, row_ptr, target, prob,
+            _steps.reassign_rows(
+                self.x, bounds[0], bounds[1], self.rows, self.seg, new_start, new_end,
+                new_cols, self.row_max, self.top_idx, self.top_e, self.tail,
+                self.inside, self.in_group, self.target, self.prob,
             )  # fmt: skip
 
-        bounds = list(zip(edges[:-1], edges[1:], strict=True))
-        if self.pool is None or len(bounds) == 1:
-            for b in bounds:
-                work(b)
+        if self.pool is None or volume <= _PARALLEL_ELEMENTS or n < 2:
+            work((0, n))
         else:
-            list(self.pool.map(work, bounds))
-        return np.bincount(target, weights=prob, minlength=k)
+            list(self.pool.map(work, self._shares(n, new_start, new_end)))
+        return _steps.finish_step(
+            lsg, new, n, self.target, self.prob, self.clusters, g, self.in_group, self.score,
+            self.size, self.node_of, self.head, self.last, self.nxt, self.mass, self.node_sum,
+        )  # fmt: skip
 
-    def _new_columns(self, group, members) -> tuple[np.ndarray, np.ndarray]:
-        """Per cluster of the group (CSR), the group's columns its rows have not summed yet."""
-        cache: dict[int, list[int]] = {}
-        parts = []
-        for c in group:
-            cov = int(self.covered[c])
-            if self.stats.counts[c] == 0:
-                parts.append([])
-                continue
-            if cov not in cache:
-                seen = set(members[cov]) if cov >= 0 else set()
-                cache[cov] = sorted(j for j in group if j not in seen)
-            parts.append(cache[cov])
-        ptr = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
-        columns = np.fromiter((j for p in parts for j in p), np.int64, count=int(ptr[-1]))
-        return ptr, columns
+    def last_step(self, lsg: int, new: int) -> int:
+        """Two groups left: the other one is the only candidate."""
+        alive = np.flatnonzero(np.isfinite(self.score))
+        mtg = int(alive[alive != lsg][0])
+        _steps.link(
+            lsg, mtg, new, self.score, self.size, self.node_of, self.head, self.last, self.nxt
+        )
+        return mtg
 
-
-def _batches(volume: np.ndarray, n_jobs: int) -> np.ndarray:
-    """Edges of consecutive batches of a step's rows; ``volume[r]`` is row r's gather count.
-
-    A batch has at most ``_BATCH_ROWS`` rows and (unless one row alone is larger)
-    ``_BATCH_ELEMENTS`` gathered elements; a step with more than ``_PARALLEL_ELEMENTS`` is
-    cut into at least ``n_jobs`` batches so that every thread gets a share.
-    """
-    n = volume.shape[0]
-    total = int(volume.sum())
-    size = _BATCH_ELEMENTS
-    if n_jobs > 1 and total > _PARALLEL_ELEMENTS:
-        size = min(size, -(-total // n_jobs))
-    if n <= _BATCH_ROWS and total <= size:
-        return np.array([0, n])
-    cum = np.cumsum(volume)
-    edges = [0]
-    while edges[-1] < n:
-        lo = edges[-1]
-        base = cum[lo - 1] if lo else 0
-        hi = int(np.searchsorted(cum, base + size, side="right"))
-        edges.append(min(max(hi, lo + 1), lo + _BATCH_ROWS, n))
-    return np.asarray(edges)
+    def _shares(self, n: int, new_start, new_end) -> list[tuple[int, int]]:
+        """Cut items ``0..n`` into ``n_jobs`` runs of about equal gather volume."""
+        volume = (new_end - new_start)[self.seg[:n]]
+        cum = np.cumsum(volume)
+        cuts = np.searchsorted(cum, cum[-1] * np.arange(1, self.n_jobs) / self.n_jobs)
+        edges = np.unique(np.concatenate([[0], np.clip(cuts, 0, n), [n]]))
+        return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
 
 
 # ----------------------------------------------------------------------------- progress

@@ -55,6 +55,13 @@ def _as_int(value: Any, name: str = "value") -> int:
 
 def _as_group(ids: Any, n_clusters: int, where: str) -> Group:
     """Convert a sequence of cluster ids to a tuple of Python ints in ``0..n_clusters-1``."""
+    if type(ids) is tuple and all(type(i) is int for i in ids):  # fast path: plain ints
+        if ids and not (0 <= min(ids) and max(ids) < n_clusters):
+            raise ValueError(
+                f"{where} has cluster ids out of range 0..{n_clusters - 1}: "
+                f"{[i for i in ids if not 0 <= i < n_clusters]}"
+            )
+        return ids
     if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
         raise ValueError(f"{where} must be a sequence of cluster ids, got {ids!r}")
     try:

@@ -328,8 +328,6 @@ def test_tiny_batches_sorted_rows_and_threads_give_the_same_steps(monkeypatch):
     protos = rng.standard_normal((k, k)) * 3
     x = protos[rng.integers(0, k, 1200)] + rng.standard_normal((1200, k))
     reference = fit_quiet(x, n_jobs=1).steps
-    monkeypatch.setattr(algorithm, "_BATCH_ELEMENTS", 50)
-    monkeypatch.setattr(algorithm, "_BATCH_ROWS", 7)
     monkeypatch.setattr(algorithm, "_PARALLEL_ELEMENTS", 0)
     monkeypatch.setattr(algorithm, "_SORT_ROWS", 0)
     assert fit_quiet(x, n_jobs=2).steps == reference

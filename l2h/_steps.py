@@ -1,0 +1,330 @@
+"""Numba kernels for the merge steps of :mod:`l2h.algorithm`.
+
+Groups are kept as linked lists of cluster ids (``head``/``last`` per node, ``nxt`` per
+cluster), so a merge is O(1) and a group's clusters are read in group order. A step is
+planned (:func:`plan_step`: the rows of the lowest-score group and, per cluster, the group
+columns its rows have not summed yet), its rows are re-assigned (:func:`reassign_rows`,
+shared between threads when large), and :func:`finish_step` picks the most-taken group and
+links the two groups. Small steps run all three in one call (:func:`small_step`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from l2h._kernels import _ranks_before, pairwise_sum
+from l2h._vexp import exp_nonpositive, prefetch
+
+# A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
+# from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
+TINY = 1e-200
+
+_OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
+
+
+@nb.njit(**_OPTS)
+def cluster_stats(assign, conf, k):  # pragma: no cover - compiled
+    """Rows grouped by cluster, and each cluster's confidence sum and mean.
+
+    Returns ``(order, counts, offsets, sorted_conf, sums, means)``: ``order`` lists the rows
+    cluster by cluster, in row order within a cluster (a stable counting sort), and the
+    sums are ``np.sum`` of the cluster's confidences in row order, bit for bit (NumPy's
+    pairwise order), the means that sum divided by the count, as ``np.mean`` computes them.
+    An empty cluster has sum and mean 0.
+    """
+    n = assign.shape[0]
+    counts = np.zeros(k, np.int64)
+    for i in range(n):
+        counts[assign[i]] += 1
+    offsets = np.zeros(k + 1, np.int64)
+    for c in range(k):
+        offsets[c + 1] = offsets[c] + counts[c]
+    fill = offsets[:k].copy()
+    order = np.empty(n, np.int64)
+    sorted_conf = np.empty(n, np.float64)
+    for i in range(n):
+        c = assign[i]
+        order[fill[c]] = i
+        sorted_conf[fill[c]] = conf[i]
+        fill[c] += 1
+    sums = np.zeros(k, np.float64)
+    means = np.zeros(k, np.float64)
+    stack = np.empty((64, 3), np.int64)
+    values = np.empty(64, np.float64)
+    for c in range(k):
+        if counts[c]:
+            sums[c] = pairwise_sum(sorted_conf[offsets[c] : offsets[c + 1]], stack, values)
+            means[c] = sums[c] / counts[c]
+    return order, counts, offsets, sorted_conf, sums, means
+
+
+@nb.njit(**_OPTS)
+def _clusters_of(node, head, nxt, size, out):  # pragma: no cover - compiled
+    """Write the clusters of ``node`` in group order into ``out``; return how many."""
+    c = head[node]
+    n = size[node]
+    for t in range(n):
+        out[t] = c
+        c = nxt[c]
+    return n
+
+
+@nb.njit(**_OPTS)
+def _sort_items(rows, seg, n, n_rows):  # pragma: no cover - compiled
+    """Sort items ``rows/seg[:n]`` by row (rows are distinct, below ``n_rows``)."""
+    if n * 16 < n_rows:
+        by_row = np.argsort(rows[:n])
+        rows[:n] = rows[:n][by_row]
+        seg[:n] = seg[:n][by_row]
+        return
+    slot = np.full(n_rows, -1, np.int64)  # bucket by row: O(n_rows), no comparisons
+    for q in range(n):
+        slot[rows[q]] = seg[q]
+    q = 0
+    for r in range(n_rows):
+        if slot[r] >= 0:
+            rows[q] = r
+            seg[q] = slot[r]
+            q += 1
+
+
+@nb.njit(**_OPTS)
+def plan_step(
+    node, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above,
+    clusters, rows, seg, in_group, seen,
+):  # pragma: no cover - compiled  # fmt: skip
+    """The rows of group ``node`` and the columns each must still sum.
+
+    Fills ``clusters[:g]`` (the group, in order), the items ``rows/seg[:n]`` (logits row and
+    the index of its cluster in ``clusters``; in row order when ``n > sort_above``) and
+    ``in_group``. Returns ``(g, n, volume,
+    new_start, new_end, new_cols)``: cluster ``clusters[s]``'s rows must add the columns
+    ``new_cols[new_start[s]:new_end[s]]`` (the group's columns outside the group the rows
+    had when last re-assigned, ``covered``), ``volume`` columns in all. ``covered`` is
+    updated to ``node``. ``slot_of`` (per node + 1, -1) and ``seen`` (per cluster, False)
+    are scratch, left as found.
+    """
+    g = _clusters_of(node, head, nxt, size, clusters)
+    for s in range(g):
+        in_group[clusters[s]] = True
+    new_start = np.zeros(g, np.int64)
+    new_end = np.zeros(g, np.int64)
+    slot_start = np.empty(g, np.int64)
+    slot_end = np.empty(g, np.int64)
+    covs = np.empty(g, np.int64)
+    members = np.empty(g, np.int64)
+    lists = np.empty(4 * g + 16, np.int64)
+    n_covs = 0
+    used = 0
+    n = 0
+    volume = 0
+    for s in range(g):
+        c = clusters[s]
+        if counts[c] == 0:
+            continue
+        cov = covered[c]
+        slot = slot_of[cov + 1]
+        if slot < 0:  # the first cluster with this old group: list its new columns once
+            m = _clusters_of(cov, head, nxt, size, members) if cov >= 0 else 0
+            for t in range(m):
+                seen[members[t]] = True
+            if used + g > lists.shape[0]:
+                grown = np.empty(2 * lists.shape[0] + g, np.int64)
+                grown[:used] = lists[:used]
+                lists = grown
+            slot = n_covs
+            slot_start[slot] = used
+            for u in range(g):
+                if not seen[clusters[u]]:
+                    lists[used] = clusters[u]
+                    used += 1
+            slot_end[slot] = used
+            for t in range(m):
+                seen[members[t]] = False
+            covs[slot] = cov
+            slot_of[cov + 1] = slot
+            n_covs += 1
+        new_start[s] = slot_start[slot]
+        new_end[s] = slot_end[slot]
+        volume += counts[c] * (new_end[s] - new_start[s])
+        for p in range(offsets[c], offsets[c] + counts[c]):
+            rows[n] = order[p]
+            seg[n] = s
+            n += 1
+    for t in range(n_covs):
+        slot_of[covs[t] + 1] = -1
+    for s in range(g):
+        covered[clusters[s]] = node
+    if n > sort_above:  # logits rows in memory order: the hardware prefetches far better
+        _sort_items(rows, seg, n, order.shape[0])
+    return g, n, volume, new_start, new_end, lists[:used].copy()
+
+
+@nb.njit(**_OPTS)
+def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
+    """Argmax and max of the softmax of row i over the columns not in the group."""
+    k = x.shape[1]
+    best = -1
+    peak = 0.0
+    for j in range(k):
+        if not in_group[j]:
+            v = np.float64(x[i, j])
+            if best < 0 or v > peak:
+                best = j
+                peak = v
+    total = 0.0
+    for j in range(k):
+        if not in_group[j]:
+            total += math.exp(np.float64(x[i, j]) - peak)
+    return best, 1.0 / total
+
+
+_AHEAD = 6  # rows prefetched ahead in reassign_rows
+
+
+@nb.njit(**_OPTS)
+def _prefetch_row(
+    x, p, s, new_start, new_end, new_cols, row_max, top_idx, top_e, tail, inside
+):  # pragma: no cover - compiled
+    """Prefetch what re-assigning row ``p`` (of the group's cluster ``s``) will read."""
+    m = top_idx.shape[1]
+    prefetch(top_idx, p * m)
+    prefetch(top_e, p * m)
+    prefetch(top_e, p * m + m - 1)
+    prefetch(row_max, p)
+    prefetch(tail, p)
+    prefetch(inside, p)
+    k = x.shape[1]
+    for t in range(new_start[s], min(new_end[s], new_start[s] + 4)):
+        prefetch(x, p * k + new_cols[t])
+
+
+@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
+def _sum_exp(values, n, shift):  # pragma: no cover - compiled
+    """Sum of exp(values[:n] - shift) (values <= shift), vectorised."""
+    total = 0.0
+    for u in range(n):
+        total += exp_nonpositive(values[u] - shift)
+    return total
+
+
+@nb.njit(**_OPTS)
+def reassign_rows(
+    x, lo, hi, rows, seg, new_start, new_end, new_cols, row_max, top_idx, top_e, tail,
+    inside, in_group, target, prob,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Masked softmax of items ``lo <= q < hi`` (see :func:`plan_step`) without the group.
+
+    Each row first adds exp(x - row max) over its new group columns outside its top list to
+    its running in-group sum ``inside`` (a row's group only grows, so each column of a row
+    is read at most once over the run). ``target[q]`` receives the argmax of the row's
+    softmax over the columns not in the group and ``prob[q]`` its probability.
+
+    The argmax is the best top entry outside the group (largest value, then smallest index)
+    when there is one: every entry outside the top list is smaller. The denominator is then
+    the unmasked top entries plus the unmasked part of the tail, ``tail - inside``: a
+    difference of entries no larger than the smallest top entry, which is at most the
+    denominator, so its rounding error stays within about K ulps of the denominator. Rows
+    without an unmasked top entry (or whose first one is tiny) are computed from their
+    logits over all unmasked columns.
+    """
+    k = x.shape[1]
+    m = top_idx.shape[1]
+    is_top = np.zeros(k, np.bool_)
+    idx = np.empty(k, np.int64)
+    buf = np.empty(k, np.float64)
+    for q in range(lo, hi):
+        if q + _AHEAD < hi:  # the loads of a row depend on each other: start a later row's
+            _prefetch_row(x, rows[q + _AHEAD], seg[q + _AHEAD], new_start, new_end, new_cols,
+                          row_max, top_idx, top_e, tail, inside)  # fmt: skip
+        p = rows[q]
+        s = seg[q]
+        c0 = new_start[s]
+        c1 = new_end[s]
+        if c1 > c0:
+            xi = x[p]
+            for t in range(m):
+                j = top_idx[p, t]
+                if j >= 0:
+                    is_top[j] = True
+            w = 0
+            for t in range(c0, c1):  # columns outside the top list (branch-free compaction)
+                c = new_cols[t]
+                idx[w] = c
+                w += not is_top[c]
+            if w:
+                for u in range(w):  # independent loads: many cache misses in flight
+                    buf[u] = xi[idx[u]]
+                inside[p] += _sum_exp(buf, w, row_max[p])
+            for t in range(m):
+                j = top_idx[p, t]
+                if j >= 0:
+                    is_top[j] = False
+        first = -1
+        unmasked = 0.0
+        for t in range(m):
+            j = top_idx[p, t]
+            if j < 0:
+                continue
+            if not in_group[j]:
+                v = top_e[p, t]
+                if first < 0 or _ranks_before(v, j, top_e[p, first], top_idx[p, first]):
+                    first = t
+                unmasked += v
+        if first < 0 or top_e[p, first] < TINY:
+            target[q], prob[q] = _complement_softmax(x, p, in_group)
+        else:
+            target[q] = top_idx[p, first]
+            prob[q] = top_e[p, first] / (unmasked + max(tail[p] - inside[p], 0.0))
+
+
+@nb.njit(**_OPTS)
+def finish_step(
+    lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last, nxt,
+    mass, node_sum,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Pick the most-taken group for ``lsg`` and merge the two into node ``new``.
+
+    ``mass[c]`` is the probability that the ``n`` re-assigned rows put on cluster ``c``
+    (added in item order); a group's value is the mean of its clusters' masses (added in
+    cluster order); the highest value among the live groups other than ``lsg`` wins, the
+    first in group (node id) order on ties. Returns that group, ``mtg``.
+    """
+    k = mass.shape[0]
+    mass[:] = 0.0
+    for q in range(n):
+        mass[target[q]] += prob[q]
+    node_sum[:] = 0.0
+    for c in range(k):
+        node_sum[node_of[c]] += mass[c]
+    mtg = -1
+    best = -np.inf
+    for v in range(score.shape[0]):
+        if v == lsg or not math.isfinite(score[v]):
+            continue
+        value = node_sum[v] / size[v]
+        if mtg < 0 or value > best:
+            mtg = v
+            best = value
+    for s in range(g):
+        in_group[clusters[s]] = False
+    link(lsg, mtg, new, score, size, node_of, head, last, nxt)
+    return mtg
+
+
+@nb.njit(**_OPTS)
+def link(lsg, mtg, new, score, size, node_of, head, last, nxt):  # pragma: no cover - compiled
+    """Node ``new`` = ``lsg``'s clusters then ``mtg``'s; both die (score +inf)."""
+    head[new] = head[lsg]
+    nxt[last[lsg]] = head[mtg]
+    last[new] = last[mtg]
+    size[new] = size[lsg] + size[mtg]
+    c = head[new]
+    for _ in range(size[new]):
+        node_of[c] = new
+        c = nxt[c]
+    score[lsg] = np.inf
+    score[mtg] = np.inf
