@@ -214,7 +214,7 @@ def _sum_exp(values, n, shift):  # pragma: no cover - compiled
 @nb.njit(**_OPTS)
 def reassign_rows(
     x, lo, hi, rows, seg, new_start, new_end, new_cols, row_max, top_idx, top_e, tail,
-    inside, in_group, target, prob,
+    inside, in_group, target, prob, is_top, idx, buf,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Masked softmax of items ``lo <= q < hi`` (see :func:`plan_step`) without the group.
 
@@ -222,6 +222,7 @@ def reassign_rows(
     its running in-group sum ``inside`` (a row's group only grows, so each column of a row
     is read at most once over the run). ``target[q]`` receives the argmax of the row's
     softmax over the columns not in the group and ``prob[q]`` its probability.
+    ``is_top`` (K, all False; left so), ``idx`` and ``buf`` (K) are scratch.
 
     The argmax is the best top entry outside the group (largest value, then smallest index)
     when there is one: every entry outside the top list is smaller. The denominator is then
@@ -231,11 +232,7 @@ def reassign_rows(
     without an unmasked top entry (or whose first one is tiny) are computed from their
     logits over all unmasked columns.
     """
-    k = x.shape[1]
     m = top_idx.shape[1]
-    is_top = np.zeros(k, np.bool_)
-    idx = np.empty(k, np.int64)
-    buf = np.empty(k, np.float64)
     for q in range(lo, hi):
         if q + _AHEAD < hi:  # the loads of a row depend on each other: start a later row's
             _prefetch_row(x, rows[q + _AHEAD], seg[q + _AHEAD], new_start, new_end, new_cols,
@@ -284,31 +281,44 @@ def reassign_rows(
 @nb.njit(**_OPTS)
 def finish_step(
     lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last, nxt,
-    mass, node_sum,
+    mass, node_sum, touched,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Pick the most-taken group for ``lsg`` and merge the two into node ``new``.
 
     ``mass[c]`` is the probability that the ``n`` re-assigned rows put on cluster ``c``
     (added in item order); a group's value is the mean of its clusters' masses (added in
     cluster order); the highest value among the live groups other than ``lsg`` wins, the
-    first in group (node id) order on ties. Returns that group, ``mtg``.
+    first in group (node id) order on ties. Only clusters that received mass are visited:
+    every probability is positive, so any other group's value (0) is lower, and a group
+    without rows merges into the first live group. ``mass`` and ``node_sum`` are zero
+    scratch (K and nodes), left as found; ``touched`` is scratch (K). Returns ``mtg``.
     """
-    k = mass.shape[0]
-    mass[:] = 0.0
+    n_touched = 0
     for q in range(n):
-        mass[target[q]] += prob[q]
-    node_sum[:] = 0.0
-    for c in range(k):
+        c = target[q]
+        if mass[c] == 0.0:
+            touched[n_touched] = c
+            n_touched += 1
+        mass[c] += prob[q]
+    hit = np.sort(touched[:n_touched])  # cluster order, as a bincount over clusters adds
+    for c in hit:
         node_sum[node_of[c]] += mass[c]
     mtg = -1
-    best = -np.inf
-    for v in range(score.shape[0]):
-        if v == lsg or not math.isfinite(score[v]):
-            continue
+    best = 0.0
+    for c in hit:
+        v = node_of[c]
         value = node_sum[v] / size[v]
-        if mtg < 0 or value > best:
+        if value > best or (value == best and v < mtg):
             mtg = v
             best = value
+    for c in hit:
+        mass[c] = 0.0
+        node_sum[node_of[c]] = 0.0
+    if mtg < 0:  # no row moved: every value is 0, the first live group wins
+        for v in range(score.shape[0]):
+            if v != lsg and math.isfinite(score[v]):
+                mtg = v
+                break
     for s in range(g):
         in_group[clusters[s]] = False
     link(lsg, mtg, new, score, size, node_of, head, last, nxt)
@@ -328,3 +338,32 @@ def link(lsg, mtg, new, score, size, node_of, head, last, nxt):  # pragma: no co
         c = nxt[c]
     score[lsg] = np.inf
     score[mtg] = np.inf
+
+
+@nb.njit(**_OPTS)
+def run_step(
+    x, lsg, new, parallel_above, sort_above, head, last, nxt, size, node_of, score, counts,
+    offsets, order, covered, slot_of, seen, clusters, rows, seg, in_group, row_max, top_idx,
+    top_e, tail, inside, target, prob, is_top, idx, buf, mass, node_sum, touched,
+):  # pragma: no cover - compiled  # fmt: skip
+    """One whole step in one call when it gathers at most ``parallel_above`` columns.
+
+    Returns ``(mtg, g, n, new_start, new_end, new_cols)``; ``mtg`` is -1 when the step is
+    larger: the caller then shares :func:`reassign_rows` between threads and calls
+    :func:`finish_step`.
+    """
+    g, n, volume, new_start, new_end, new_cols = plan_step(
+        lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, clusters,
+        rows, seg, in_group, seen,
+    )  # fmt: skip
+    if volume > parallel_above:
+        return -1, g, n, new_start, new_end, new_cols
+    reassign_rows(
+        x, 0, n, rows, seg, new_start, new_end, new_cols, row_max, top_idx, top_e, tail,
+        inside, in_group, target, prob, is_top, idx, buf,
+    )  # fmt: skip
+    mtg = finish_step(
+        lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last,
+        nxt, mass, node_sum, touched,
+    )  # fmt: skip
+    return mtg, g, n, new_start, new_end, new_cols

@@ -415,32 +415,42 @@ class _Merger:
         self.seg = np.empty(n, np.int64)
         self.target = np.empty(n, np.int64)
         self.prob = np.empty(n, np.float64)
-        self.mass = np.empty(k, np.float64)
-        self.node_sum = np.empty(n_nodes, np.float64)
+        self.mass = np.zeros(k, np.float64)
+        self.node_sum = np.zeros(n_nodes, np.float64)
+        self.touched = np.empty(k, np.int64)
+        # per thread: is_top (all False between rows), column indices, gathered logits
+        self.scratch = [
+            (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, np.float64))
+            for _ in range(n_jobs)
+        ]
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
         st = self.stats
-        g, n, volume, new_start, new_end, new_cols = _steps.plan_step(
-            lsg, self.head, self.nxt, self.size, st.counts, st.offsets, st.order,
-            self.covered, self.slot_of, _SORT_ROWS, self.clusters, self.rows, self.seg,
-            self.in_group, self.seen,
+        parallel_above = _PARALLEL_ELEMENTS if self.pool is not None else np.iinfo(np.int64).max
+        mtg, g, n, new_start, new_end, new_cols = _steps.run_step(
+            self.x, lsg, new, parallel_above, _SORT_ROWS, self.head, self.last, self.nxt,
+            self.size, self.node_of, self.score, st.counts, st.offsets, st.order,
+            self.covered, self.slot_of, self.seen, self.clusters, self.rows, self.seg,
+            self.in_group, self.row_max, self.top_idx, self.top_e, self.tail, self.inside,
+            self.target, self.prob, *self.scratch[0], self.mass, self.node_sum, self.touched,
         )  # fmt: skip
+        if mtg >= 0:
+            return mtg
 
-        def work(bounds: tuple[int, int]) -> None:
+        def work(share: int, bounds: tuple[int, int]) -> None:
             _steps.reassign_rows(
                 self.x, bounds[0], bounds[1], self.rows, self.seg, new_start, new_end,
-                new_cols, self.row_max, self.top_idx, self.top_e, self.tail,
-                self.inside, self.in_group, self.target, self.prob,
+                new_cols, self.row_max, self.top_idx, self.top_e, self.tail, self.inside,
+                self.in_group, self.target, self.prob, *self.scratch[share],
             )  # fmt: skip
 
-        if self.pool is None or volume <= _PARALLEL_ELEMENTS or n < 2:
-            work((0, n))
-        else:
-            list(self.pool.map(work, self._shares(n, new_start, new_end)))
+        shares = self._shares(n, new_start, new_end)
+        list(self.pool.map(work, range(len(shares)), shares))
         return _steps.finish_step(
             lsg, new, n, self.target, self.prob, self.clusters, g, self.in_group, self.score,
             self.size, self.node_of, self.head, self.last, self.nxt, self.mass, self.node_sum,
+            self.touched,
         )  # fmt: skip
 
     def last_step(self, lsg: int, new: int) -> int:

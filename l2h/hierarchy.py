@@ -76,7 +76,10 @@ def _as_group(ids: Any, n_clusters: int, where: str) -> Group:
 
 def _as_step(step: Any, index: int, n_clusters: int) -> Step:
     """Convert one ``(A, B)`` pair, checking its shape and id range (not its groups)."""
-    if isinstance(step, str | bytes) or not isinstance(step, Sequence) or len(step) != 2:
+    plain = type(step) is tuple and len(step) == 2
+    if not plain and (
+        isinstance(step, str | bytes) or not isinstance(step, Sequence) or len(step) != 2
+    ):
         raise ValueError(f"step {index} must be a pair (A, B) of groups, got {step!r}")
     a = _as_group(step[0], n_clusters, f"step {index}: group A")
     b = _as_group(step[1], n_clusters, f"step {index}: group B")
