@@ -142,6 +142,7 @@ def plan_step(
                     lists[used] = clusters[u]
                     used += 1
             slot_end[slot] = used
+            lists[slot_start[slot] : used].sort()  # ascending columns: a row is read in order
             for t in range(m):
                 seen[members[t]] = False
             covs[slot] = cov
@@ -183,6 +184,7 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
 
 
 _AHEAD = 6  # rows prefetched ahead in reassign_rows
+_ROW_COST = 32  # a row costs about as much as gathering this many columns
 
 
 @nb.njit(**_OPTS)
@@ -346,7 +348,9 @@ def run_step(
     offsets, order, covered, slot_of, seen, clusters, rows, seg, in_group, row_max, top_idx,
     top_e, tail, inside, target, prob, is_top, idx, buf, mass, node_sum, touched,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """One whole step in one call when it gathers at most ``parallel_above`` columns.
+    """One whole step in one call when its work is at most ``parallel_above``.
+
+    The work is the number of columns gathered plus ``_ROW_COST`` per row.
 
     Returns ``(mtg, g, n, new_start, new_end, new_cols)``; ``mtg`` is -1 when the step is
     larger: the caller then shares :func:`reassign_rows` between threads and calls
@@ -356,7 +360,7 @@ def run_step(
         lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, clusters,
         rows, seg, in_group, seen,
     )  # fmt: skip
-    if volume > parallel_above:
+    if volume + _ROW_COST * n > parallel_above:
         return -1, g, n, new_start, new_end, new_cols
     reassign_rows(
         x, 0, n, rows, seg, new_start, new_end, new_cols, row_max, top_idx, top_e, tail,

@@ -56,7 +56,7 @@ _TOP = 8  # entries kept per row (float64 logits)
 _TOP_SET = 16  # room for the top set of a float32 row (at least 8 entries, about 8.2)
 _FUSED_CHUNK_ELEMENTS = 1 << 20  # float32 logits per chunk of the fused pass
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
-_PARALLEL_ELEMENTS = 16_384  # a step gathering more than this is shared out between threads
+_PARALLEL_ELEMENTS = 32768  # a step gathering more than this is shared out between threads
 _SORT_ROWS = 512  # a step with more rows handles them in memory order
 
 
