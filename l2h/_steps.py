@@ -183,7 +183,8 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
     return best, 1.0 / total
 
 
-_AHEAD = 6  # rows prefetched ahead in reassign_rows
+_AHEAD = 2  # rows prefetched ahead in reassign_rows
+_WHOLE_ROW = 48  # rows gathering more columns than this get their whole row prefetched
 _ROW_COST = 32  # a row costs about as much as gathering this many columns
 
 
@@ -200,8 +201,15 @@ def _prefetch_row(
     prefetch(tail, p)
     prefetch(inside, p)
     k = x.shape[1]
-    for t in range(new_start[s], min(new_end[s], new_start[s] + 4)):
-        prefetch(x, p * k + new_cols[t])
+    c0 = new_start[s]
+    c1 = new_end[s]
+    if c1 - c0 > _WHOLE_ROW:  # most lines of the row will be read: fetch them all
+        step = max(1, 64 // x.itemsize)
+        for j in range(0, k, step):
+            prefetch(x, p * k + j)
+    else:
+        for t in range(c0, min(c1, c0 + 4)):
+            prefetch(x, p * k + new_cols[t])
 
 
 @nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
