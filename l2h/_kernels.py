@@ -1,13 +1,13 @@
-"""Numba kernels behind :mod:`l2h.algorithm` (row-wise work on the logits).
+"""Numba kernels of the softmax pass of :mod:`l2h.algorithm` (row-wise work on the logits).
 
-All arithmetic is in float64. Exponentials of whole rows are left to NumPy (vectorised);
-the kernels do the branchy per-row bookkeeping: the top-``m`` entries of each row, the sum
-of the rest, and the masked re-assignment of a row when its group is the lowest-score group.
+All arithmetic is in float64. Float64 logits: the rows are shifted here, exponentiated by
+NumPy, then summarised (:func:`summarise_rows`: NumPy's summation order, the top-8 list,
+the sum of the rest), so confidences are SciPy's to the bit. Float32 logits: one fused
+kernel per chunk (:func:`summarise_rows_float32`) with the vectorised exp of
+:mod:`l2h._vexp`. The merge steps are in :mod:`l2h._steps`.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba as nb
 import numpy as np
@@ -509,7 +509,6 @@ def summarise_rows_float32(
     Rows with fewer than 264 columns use the exact top-8 selection of the float64 path.
     """
     k = x.shape[1]
-    cap = top_idx.shape[1]
     e = np.empty(k, np.float64)
     peak = np.empty(k, np.float64)
     total = np.empty(k, np.float64)

@@ -1,0 +1,133 @@
+"""The numba kernels behind ``l2h.fit``: the vectorised exp, the float32 pass, cluster stats."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pytest
+from scipy.special import softmax
+
+from l2h import _steps
+from l2h._vexp import exp_nonpositive
+from l2h.algorithm import summarise
+
+
+@nb.njit
+def _exp_each(values):
+    out = np.empty_like(values)
+    for i in range(values.shape[0]):
+        out[i] = exp_nonpositive(values[i])
+    return out
+
+
+@nb.njit
+def _exp_each_in_fastmath_caller(values):
+    out = np.empty_like(values)
+    for i in range(values.shape[0]):
+        out[i] = _steps._sum_exp(values[i : i + 1], 1, 0.0)  # compiled with reassoc
+    return out
+
+
+def _exp_inputs():
+    rng = np.random.default_rng(0)
+    return np.concatenate(
+        [
+            np.linspace(-708.38, 0.0, 200_001),
+            -rng.exponential(5.0, 100_000),
+            -rng.random(100_000) * 1e-3,
+            -(10.0 ** rng.uniform(-300, 0, 10_000)),
+            [0.0, -0.0, -1e-300, -5e-324],
+        ]
+    )
+
+
+@pytest.mark.parametrize("kernel", [_exp_each, _exp_each_in_fastmath_caller])
+def test_vectorised_exp_is_within_three_ulp_of_numpy(kernel):
+    """Also when called from a kernel compiled with reassociation (it must not be inlined
+    there by numba, or the range reduction loses all its digits)."""
+    x = _exp_inputs()
+    ours = kernel(x)
+    ref = np.exp(x)
+    ulps = np.abs(ours - ref) / ref / np.finfo(np.float64).eps
+    assert ulps.max() <= 3.0
+    assert kernel(np.array([0.0]))[0] == 1.0
+
+
+def test_vectorised_exp_flushes_subnormal_results_to_zero():
+    x = np.array([-708.4, -709.0, -745.2, -1e4, -np.inf])
+    assert (_exp_each(x) == 0.0).all()
+    assert _exp_each(np.array([-708.38]))[0] == pytest.approx(np.exp(-708.38), rel=1e-15)
+
+
+def float32_cases(k: int) -> np.ndarray:
+    rng = np.random.default_rng(k)
+    x = rng.standard_normal((400, k)) * 2
+    x[:40, : k // 2] = 0.0  # many exact ties at the maximum: more than fit the top set
+    x[40:80] = np.round(x[40:80])  # ties everywhere
+    x[80:120] *= 500  # most columns underflow to exactly 0
+    x[120:130, 1:] = -1e4  # one finite column, all others 0 after exp
+    x[130:200] = 3.0 * rng.standard_normal((70, 1)) + 0.01 * rng.standard_normal((70, k))
+    return x.astype(np.float32)
+
+
+@pytest.mark.parametrize("k", [1, 7, 40, 263, 264, 300, 1000, 1003])
+def test_float32_row_summaries(k):
+    """The fused float32 pass: confidences within a few ulp of SciPy's, the same first
+    argmax, a top set that every other entry is below, and the tail summed exactly."""
+    x = float32_cases(k)
+    s = summarise(x)
+    x64 = x.astype(np.float64)
+    p = softmax(x64, axis=1)
+    np.testing.assert_allclose(s.conf, p.max(axis=1), rtol=1e-14)
+    np.testing.assert_array_equal(s.assign, p.argmax(axis=1))
+    np.testing.assert_array_equal(s.row_max, x64.max(axis=1))
+    assert not s.bad_rows.any()
+    shifted = x64 - x64.max(axis=1, keepdims=True)
+    e = np.where(shifted > -708.39, np.exp(shifted), 0.0)  # subnormal results are flushed
+    for r in range(x.shape[0]):
+        top = s.top_idx[r][s.top_idx[r] >= 0]
+        assert len(top) == len(set(top.tolist())) >= min(8, k)
+        assert (s.top_idx[r][len(top) :] == -1).all()  # the set comes first
+        np.testing.assert_allclose(s.top_e[r, : len(top)], e[r, top], rtol=1e-15)
+        rest = np.ones(k, bool)
+        rest[top] = False
+        if rest.any():
+            kept = e[r, top]
+            # every entry outside ranks after every entry inside (value, then index)
+            worst = np.lexsort((-top, kept))[0]
+            below = e[r, rest] < kept[worst]
+            tie = (e[r, rest] == kept[worst]) & (np.flatnonzero(rest) > top[worst])
+            assert (below | tie).all()
+            assert s.tail[r] == pytest.approx(e[r, rest].sum(), rel=1e-13, abs=1e-300)
+        else:
+            assert s.tail[r] == 0.0
+
+
+@pytest.mark.parametrize("bad", [np.nan, -np.nan, np.inf, -np.inf])
+def test_float32_non_finite_rows_are_flagged(bad):
+    x = np.zeros((6, 300), np.float32)
+    x[1, 17] = bad
+    x[4, 299] = bad
+    assert summarise(x).bad_rows.tolist() == [False, True, False, False, True, False]
+    with pytest.raises(ValueError, match="NaN or infinite values in 2 of 6 rows"):
+        import l2h
+
+        l2h.fit(x)
+
+
+def test_cluster_stats_sum_and_mean_like_numpy():
+    """Per-cluster sums and means bit for bit as ``np.sum``/``np.mean`` on the cluster's
+    confidences in row order (the listing's ``np.mean(confidences[assignments == c])``)."""
+    rng = np.random.default_rng(4)
+    k = 50
+    assign = rng.integers(0, k, 20_000)
+    assign[assign == 7] = 8  # an empty cluster
+    conf = rng.random(20_000) ** 3
+    order, counts, offsets, sorted_conf, sums, means = _steps.cluster_stats(assign, conf, k)
+    np.testing.assert_array_equal(order, np.argsort(assign, kind="stable"))
+    np.testing.assert_array_equal(counts, np.bincount(assign, minlength=k))
+    for c in range(k):
+        members = conf[assign == c]
+        np.testing.assert_array_equal(sorted_conf[offsets[c] : offsets[c + 1]], members)
+        assert sums[c] == (np.sum(members) if members.size else 0.0)
+        assert means[c] == (np.mean(members) if members.size else 0.0)
