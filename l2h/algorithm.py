@@ -8,19 +8,23 @@ row instead of the whole row.
 How it works
 ------------
 1. One pass over the logits, in row chunks on a thread pool: for each row, its maximum, the
-   softmax denominator (exactly as :func:`scipy.special.softmax` computes it), the confidence
-   (largest probability) and assignment (first argmax), its ``m`` largest exponentials with
-   their columns, and the sum of the other exponentials (the *tail*).
-2. Per-cluster statistics of the confidences (means computed like ``np.mean`` on the
-   cluster's points in row order) give every group's score; scores of untouched groups never
-   change, so a step only scores the one new group.
+   softmax denominator, the confidence (largest probability) and assignment (first argmax),
+   a *top set* of its largest exponentials with their columns (every other entry is
+   smaller), and the sum of the other exponentials (the *tail*). Float64 logits use
+   NumPy's ``exp`` and summation order, so confidences are :func:`scipy.special.softmax`'s
+   to the bit; float32 logits (and float16, read as float32) go through one fused kernel
+   with a vectorised float64 ``exp`` (within 3 ulp) and their own summation order.
+2. Per-cluster statistics of the confidences (sums and means computed like ``np.sum`` and
+   ``np.mean`` on the cluster's points in row order) give every group's score; scores of
+   untouched groups never change, so a step only scores the one new group.
 3. A step re-softmaxes only the rows assigned to the lowest-score group. Their masked argmax
    is the best top entry outside the group, and the masked denominator is the unmasked top
    entries plus the unmasked part of the tail: the tail minus the row's sum over the group's
-   columns outside its top list. That sum is kept per row and only grows (a row's group only
+   columns outside its top set. That sum is kept per row and only grows (a row's group only
    grows), so each column of a row is read from the logits at most once over the whole run.
-   A step gathers the new columns of its rows in memory order, exponentiates them with NumPy
-   in batches, and shares large steps out between threads.
+   A step gathers the new columns of its rows (in memory order for large steps, with the
+   next rows prefetched) and shares large steps out between threads; the bookkeeping of a
+   step (its rows, the group values, the merge) is one numba call.
    The top entries, which hold the row's own cluster, are added directly; the one difference
    taken (tail minus inside) is of entries no larger than the smallest top entry, which is at
    most the denominator, so its rounding error stays within about K ulps of the denominator.
@@ -152,8 +156,8 @@ def fit(
     their exact values, so they give the listing's steps on the same values converted to
     float64. Quantities are computed as the listing does wherever ties can arise, so exact
     ties resolve to the first candidate as there; other quantities can differ from it in the
-    last bits, which changes a decision only when two candidates are within rounding error of
-    each other.
+    last bits (float32 confidences by a few ulp), which changes a decision only when two
+    candidates are within rounding error of each other.
     """
     score_fn = _score_function(aggregation)
     x = _validated(logits)
