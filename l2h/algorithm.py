@@ -60,7 +60,7 @@ _TOP = 8  # entries kept per row (float64 logits)
 _TOP_SET = 16  # room for the top set of a float32 row (at least 8 entries, about 8.2)
 _FUSED_CHUNK_ELEMENTS = 1 << 20  # float32 logits per chunk of the fused pass
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
-_PARALLEL_ELEMENTS = 32768  # a step gathering more than this is shared out between threads
+_PARALLEL_ELEMENTS = 65_536  # steps with more work than this are shared between threads
 _SORT_ROWS = 512  # a step with more rows handles them in memory order
 
 
@@ -450,7 +450,10 @@ class _Merger:
             )  # fmt: skip
 
         shares = self._shares(n, new_start, new_end)
-        list(self.pool.map(work, range(len(shares)), shares))
+        others = [self.pool.submit(work, i, b) for i, b in enumerate(shares) if i]
+        work(0, shares[0])  # the calling thread takes the first share itself
+        for future in others:
+            future.result()
         return _steps.finish_step(
             lsg, new, n, self.target, self.prob, self.clusters, g, self.in_group, self.score,
             self.size, self.node_of, self.head, self.last, self.nxt, self.mass, self.node_sum,
