@@ -296,12 +296,9 @@ def finish_step(
     """Pick the most-taken group for ``lsg`` and merge the two into node ``new``.
 
     ``mass[c]`` is the probability that the ``n`` re-assigned rows put on cluster ``c``
-    (added in item order); a group's value is the mean of its clusters' masses (added in
-    cluster order); the highest value among the live groups other than ``lsg`` wins, the
-    first in group (node id) order on ties. Only clusters that received mass are visited:
-    every probability is positive, so any other group's value (0) is lower, and a group
-    without rows merges into the first live group. ``mass`` and ``node_sum`` are zero
-    scratch (K and nodes), left as found; ``touched`` is scratch (K). Returns ``mtg``.
+    (added in item order); see :func:`_most_taken` for the choice. ``mass`` and
+    ``node_sum`` are zero scratch (K and nodes), left as found; ``touched`` is scratch (K).
+    Returns ``mtg``.
     """
     n_touched = 0
     for q in range(n):
@@ -310,7 +307,24 @@ def finish_step(
             touched[n_touched] = c
             n_touched += 1
         mass[c] += prob[q]
-    hit = np.sort(touched[:n_touched])  # cluster order, as a bincount over clusters adds
+    hit = np.sort(touched[:n_touched])
+    mtg = _most_taken(lsg, hit, mass, node_sum, node_of, size, score)
+    for s in range(g):
+        in_group[clusters[s]] = False
+    link(lsg, mtg, new, score, size, node_of, head, last, nxt)
+    return mtg
+
+
+@nb.njit(**_OPTS)
+def _most_taken(lsg, hit, mass, node_sum, node_of, size, score):  # pragma: no cover - compiled
+    """The live group other than ``lsg`` with the highest mean mass over its clusters.
+
+    ``hit`` lists, in ascending order, the clusters with mass (``mass[c] > 0``); a group's
+    sum is added in cluster order (as a bincount over clusters adds it). The first group in
+    node order wins ties. Every probability is positive, so a group without mass (value 0)
+    never beats one with mass, and when no row moved the first live group wins. Resets
+    ``mass`` and ``node_sum`` to zero.
+    """
     for c in hit:
         node_sum[node_of[c]] += mass[c]
     mtg = -1
@@ -329,8 +343,88 @@ def finish_step(
             if v != lsg and math.isfinite(score[v]):
                 mtg = v
                 break
-    for s in range(g):
-        in_group[clusters[s]] = False
+    return mtg
+
+
+@nb.njit(**_OPTS)
+def singleton_moves(
+    x, lo, hi, assign, top_idx, top_e, tail, in_group, target, prob
+):  # pragma: no cover - compiled
+    """Rows ``lo <= i < hi`` re-assigned as :func:`reassign_rows` would in a singleton step.
+
+    A row's first re-assignment with its cluster alone as the group gathers nothing (its own
+    cluster is in its top set) and has an empty in-group sum, so it depends on the row's
+    summary only: computed here once for all rows, in row order, with the same arithmetic.
+    ``in_group`` is zero scratch (K), left as found.
+    """
+    m = top_idx.shape[1]
+    for i in range(lo, hi):
+        a = assign[i]
+        first = -1
+        unmasked = 0.0
+        for t in range(m):
+            j = top_idx[i, t]
+            if j < 0:
+                continue
+            if j != a:
+                v = top_e[i, t]
+                if first < 0 or _ranks_before(v, j, top_e[i, first], top_idx[i, first]):
+                    first = t
+                unmasked += v
+        if first < 0 or top_e[i, first] < TINY:
+            in_group[a] = True
+            target[i], prob[i] = _complement_softmax(x, i, in_group)
+            in_group[a] = False
+        else:
+            target[i] = top_idx[i, first]
+            prob[i] = top_e[i, first] / (unmasked + max(tail[i] - 0.0, 0.0))
+
+
+@nb.njit(**_OPTS)
+def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - compiled
+    """Per cluster, the mass its rows' singleton moves put on each target cluster.
+
+    Returns ``(ptr, clusters, masses)``: cluster ``c``'s targets, ascending, are
+    ``clusters[ptr[c]:ptr[c + 1]]``; each mass is added over the cluster's rows in row order,
+    as :func:`finish_step` adds it.
+    """
+    n = order.shape[0]
+    ptr = np.zeros(k + 1, np.int64)
+    out_c = np.empty(n, np.int64)
+    out_m = np.empty(n, np.float64)
+    acc = np.zeros(k, np.float64)
+    touched = np.empty(k, np.int64)
+    w = 0
+    for c in range(k):
+        n_touched = 0
+        for p in range(offsets[c], offsets[c + 1]):
+            i = order[p]
+            t = target[i]
+            if acc[t] == 0.0:
+                touched[n_touched] = t
+                n_touched += 1
+            acc[t] += prob[i]
+        for t in np.sort(touched[:n_touched]):
+            out_c[w] = t
+            out_m[w] = acc[t]
+            acc[t] = 0.0
+            w += 1
+        ptr[c + 1] = w
+    return ptr, out_c[:w].copy(), out_m[:w].copy()
+
+
+@nb.njit(**_OPTS)
+def singleton_step(
+    lsg, new, ptr, moved_to, moved_mass, covered, score, size, node_of, head, last, nxt, mass,
+    node_sum,
+):  # pragma: no cover - compiled  # fmt: skip
+    """A step whose lowest-score group is the single cluster ``lsg``, from its masses."""
+    b = ptr[lsg]
+    e = ptr[lsg + 1]
+    for t in range(b, e):
+        mass[moved_to[t]] = moved_mass[t]
+    mtg = _most_taken(lsg, moved_to[b:e], mass, node_sum, node_of, size, score)
+    covered[lsg] = lsg
     link(lsg, mtg, new, score, size, node_of, head, last, nxt)
     return mtg
 

@@ -427,9 +427,40 @@ class _Merger:
             (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, np.float64))
             for _ in range(n_jobs)
         ]
+        self._singleton_masses(summary)
+
+    def _singleton_masses(self, summary: RowSummary) -> None:
+        """Each cluster's first re-assignment as a single-cluster group, computed up front.
+
+        It only needs the row summaries, so it is computed for all rows in row order, shared
+        between threads, and summed per cluster: such a step then never visits its rows.
+        """
+        n, k = self.x.shape
+        target = np.empty(n, np.int64)
+        prob = np.empty(n, np.float64)
+
+        def work(share: int, bounds: tuple[int, int]) -> None:
+            _steps.singleton_moves(
+                self.x, bounds[0], bounds[1], summary.assign, summary.top_idx, summary.top_e,
+                summary.tail, self.scratch[share][0], target, prob,
+            )  # fmt: skip
+
+        edges = np.linspace(0, n, self.n_jobs + 1).astype(np.int64).tolist()
+        shares = list(zip(edges[:-1], edges[1:], strict=True))
+        if self.pool is None:
+            work(0, (0, n))
+        else:
+            list(self.pool.map(work, range(len(shares)), shares))
+        st = self.stats
+        self.single = _steps.singleton_masses(st.order, st.offsets, target, prob, k)
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
+        if self.size[lsg] == 1:
+            return _steps.singleton_step(
+                lsg, new, *self.single, self.covered, self.score, self.size, self.node_of,
+                self.head, self.last, self.nxt, self.mass, self.node_sum,
+            )  # fmt: skip
         st = self.stats
         parallel_above = _PARALLEL_ELEMENTS if self.pool is not None else np.iinfo(np.int64).max
         mtg, g, n, new_start, new_end, new_cols = _steps.run_step(
