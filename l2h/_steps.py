@@ -183,7 +183,8 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
     return best, 1.0 / total
 
 
-_AHEAD = 2  # rows prefetched ahead in reassign_rows
+_AHEAD = 6  # rows whose summary and first columns are prefetched ahead in reassign_rows
+_AHEAD_WHOLE = 2  # rows whose whole logits row is prefetched ahead (when it gathers a lot)
 _WHOLE_ROW = 48  # rows gathering more columns than this get their whole row prefetched
 _ROW_COST = 32  # a row costs about as much as gathering this many columns
 
@@ -192,7 +193,7 @@ _ROW_COST = 32  # a row costs about as much as gathering this many columns
 def _prefetch_row(
     x, p, s, new_start, new_end, new_cols, row_max, top_idx, top_e, tail, inside
 ):  # pragma: no cover - compiled
-    """Prefetch what re-assigning row ``p`` (of the group's cluster ``s``) will read."""
+    """Prefetch what re-assigning row ``p`` (of the group's cluster ``s``) reads first."""
     m = top_idx.shape[1]
     prefetch(top_idx, p * m)
     prefetch(top_e, p * m)
@@ -202,14 +203,17 @@ def _prefetch_row(
     prefetch(inside, p)
     k = x.shape[1]
     c0 = new_start[s]
-    c1 = new_end[s]
-    if c1 - c0 > _WHOLE_ROW:  # most lines of the row will be read: fetch them all
-        step = max(1, 64 // x.itemsize)
-        for j in range(0, k, step):
-            prefetch(x, p * k + j)
-    else:
-        for t in range(c0, min(c1, c0 + 4)):
-            prefetch(x, p * k + new_cols[t])
+    for t in range(c0, min(new_end[s], c0 + 4)):
+        prefetch(x, p * k + new_cols[t])
+
+
+@nb.njit(**_OPTS)
+def _prefetch_whole_row(x, p):  # pragma: no cover - compiled
+    """Prefetch every cache line of logits row ``p``."""
+    k = x.shape[1]
+    step = max(1, 64 // x.itemsize)
+    for j in range(0, k, step):
+        prefetch(x, p * k + j)
 
 
 @nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
@@ -247,6 +251,10 @@ def reassign_rows(
         if q + _AHEAD < hi:  # the loads of a row depend on each other: start a later row's
             _prefetch_row(x, rows[q + _AHEAD], seg[q + _AHEAD], new_start, new_end, new_cols,
                           row_max, top_idx, top_e, tail, inside)  # fmt: skip
+        if q + _AHEAD_WHOLE < hi:  # most lines of that row will be read: fetch them all
+            s = seg[q + _AHEAD_WHOLE]
+            if new_end[s] - new_start[s] > _WHOLE_ROW:
+                _prefetch_whole_row(x, rows[q + _AHEAD_WHOLE])
         p = rows[q]
         s = seg[q]
         c0 = new_start[s]
