@@ -183,6 +183,7 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
     return best, 1.0 / total
 
 
+_ROW_MAX, _TAIL, _INSIDE = 0, 1, 2  # columns of the per-row state (one cache line a row)
 _AHEAD = 6  # rows whose summary and first columns are prefetched ahead in reassign_rows
 _AHEAD_WHOLE = 2  # rows whose whole logits row is prefetched ahead (when it gathers a lot)
 _WHOLE_ROW = 48  # rows gathering more columns than this get their whole row prefetched
@@ -191,16 +192,14 @@ _ROW_COST = 32  # a row costs about as much as gathering this many columns
 
 @nb.njit(**_OPTS)
 def _prefetch_row(
-    x, p, s, new_start, new_end, new_cols, row_max, top_idx, top_e, tail, inside
+    x, p, s, new_start, new_end, new_cols, state, top_idx, top_e
 ):  # pragma: no cover - compiled
     """Prefetch what re-assigning row ``p`` (of the group's cluster ``s``) reads first."""
     m = top_idx.shape[1]
     prefetch(top_idx, p * m)
     prefetch(top_e, p * m)
     prefetch(top_e, p * m + m - 1)
-    prefetch(row_max, p)
-    prefetch(tail, p)
-    prefetch(inside, p)
+    prefetch(state, p * state.shape[1])
     k = x.shape[1]
     c0 = new_start[s]
     for t in range(c0, min(new_end[s], c0 + 4)):
@@ -227,16 +226,18 @@ def _sum_exp(values, n, shift):  # pragma: no cover - compiled
 
 @nb.njit(**_OPTS)
 def reassign_rows(
-    x, lo, hi, rows, seg, new_start, new_end, new_cols, row_max, top_idx, top_e, tail,
-    inside, in_group, target, prob, is_top, idx, buf,
+    x, lo, hi, rows, seg, new_start, new_end, new_cols, state, top_idx, top_e, in_group,
+    target, prob, is_top, idx, buf,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Masked softmax of items ``lo <= q < hi`` (see :func:`plan_step`) without the group.
 
-    Each row first adds exp(x - row max) over its new group columns outside its top list to
-    its running in-group sum ``inside`` (a row's group only grows, so each column of a row
-    is read at most once over the run). ``target[q]`` receives the argmax of the row's
-    softmax over the columns not in the group and ``prob[q]`` its probability.
-    ``is_top`` (K, all False; left so), ``idx`` and ``buf`` (K) are scratch.
+    ``state[p]`` holds row ``p``'s maximum, tail and running in-group sum ``inside``
+    (columns ``_ROW_MAX``, ``_TAIL``, ``_INSIDE``). Each row first adds exp(x - row max)
+    over its new group columns outside its top list to ``inside`` (a row's group only
+    grows, so each column of a row is read at most once over the run). ``target[q]``
+    receives the argmax of the row's softmax over the columns not in the group and
+    ``prob[q]`` its probability. ``is_top`` (K, all False; left so), ``idx`` and ``buf``
+    (K) are scratch.
 
     The argmax is the best top entry outside the group (largest value, then smallest index)
     when there is one: every entry outside the top list is smaller. The denominator is then
@@ -250,7 +251,7 @@ def reassign_rows(
     for q in range(lo, hi):
         if q + _AHEAD < hi:  # the loads of a row depend on each other: start a later row's
             _prefetch_row(x, rows[q + _AHEAD], seg[q + _AHEAD], new_start, new_end, new_cols,
-                          row_max, top_idx, top_e, tail, inside)  # fmt: skip
+                          state, top_idx, top_e)  # fmt: skip
         if q + _AHEAD_WHOLE < hi:  # most lines of that row will be read: fetch them all
             s = seg[q + _AHEAD_WHOLE]
             if new_end[s] - new_start[s] > _WHOLE_ROW:
@@ -273,7 +274,7 @@ def reassign_rows(
             if w:
                 for u in range(w):  # independent loads: many cache misses in flight
                     buf[u] = xi[idx[u]]
-                inside[p] += _sum_exp(buf, w, row_max[p])
+                state[p, _INSIDE] += _sum_exp(buf, w, state[p, _ROW_MAX])
             for t in range(m):
                 j = top_idx[p, t]
                 if j >= 0:
@@ -293,7 +294,8 @@ def reassign_rows(
             target[q], prob[q] = _complement_softmax(x, p, in_group)
         else:
             target[q] = top_idx[p, first]
-            prob[q] = top_e[p, first] / (unmasked + max(tail[p] - inside[p], 0.0))
+            rest = max(state[p, _TAIL] - state[p, _INSIDE], 0.0)
+            prob[q] = top_e[p, first] / (unmasked + rest)
 
 
 @nb.njit(**_OPTS)
@@ -455,8 +457,8 @@ def link(lsg, mtg, new, score, size, node_of, head, last, nxt):  # pragma: no co
 @nb.njit(**_OPTS)
 def run_step(
     x, lsg, new, parallel_above, sort_above, head, last, nxt, size, node_of, score, counts,
-    offsets, order, covered, slot_of, seen, clusters, rows, seg, in_group, row_max, top_idx,
-    top_e, tail, inside, target, prob, is_top, idx, buf, mass, node_sum, touched,
+    offsets, order, covered, slot_of, seen, clusters, rows, seg, in_group, state, top_idx,
+    top_e, target, prob, is_top, idx, buf, mass, node_sum, touched,
 ):  # pragma: no cover - compiled  # fmt: skip
     """One whole step in one call when its work is at most ``parallel_above``.
 
@@ -473,8 +475,8 @@ def run_step(
     if volume + _ROW_COST * n > parallel_above:
         return -1, g, n, new_start, new_end, new_cols
     reassign_rows(
-        x, 0, n, rows, seg, new_start, new_end, new_cols, row_max, top_idx, top_e, tail,
-        inside, in_group, target, prob, is_top, idx, buf,
+        x, 0, n, rows, seg, new_start, new_end, new_cols, state, top_idx, top_e, in_group,
+        target, prob, is_top, idx, buf,
     )  # fmt: skip
     mtg = finish_step(
         lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last,

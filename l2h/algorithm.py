@@ -389,8 +389,9 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> 
 class _Merger:
     """The groups and the per-row state of the merges (see :mod:`l2h._steps`).
 
-    ``inside[i]`` is the sum of exp(x - max) over the columns of row i's group at its last
-    re-assignment that are not in its top list;
+    ``state[i]`` holds row i's maximum, tail and in-group sum (one cache line), the last being
+    the sum of exp(x - max) over the columns of row i's group at its last re-assignment that
+    are not in its top list;
     ``covered[c]`` is that group (a node id, -1 before the first). Rows of one cluster always
     share their group, so a step only reads the columns its group gained since then.
     """
@@ -399,11 +400,12 @@ class _Merger:
         n, k = x.shape
         n_nodes = 2 * k - 1
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
-        self.row_max = summary.row_max
+        # per row: maximum, tail, in-group sum (see _steps._ROW_MAX...), 32 bytes
+        self.state = np.zeros((n, 4))
+        self.state[:, 0] = summary.row_max
+        self.state[:, 1] = summary.tail
         self.top_idx = summary.top_idx
         self.top_e = summary.top_e
-        self.tail = summary.tail
-        self.inside = np.zeros(n)
         self.covered = np.full(k, -1, np.int64)
         self.score = np.full(n_nodes, np.inf)
         self.size = np.ones(n_nodes, np.int64)
@@ -467,7 +469,7 @@ class _Merger:
             self.x, lsg, new, parallel_above, _SORT_ROWS, self.head, self.last, self.nxt,
             self.size, self.node_of, self.score, st.counts, st.offsets, st.order,
             self.covered, self.slot_of, self.seen, self.clusters, self.rows, self.seg,
-            self.in_group, self.row_max, self.top_idx, self.top_e, self.tail, self.inside,
+            self.in_group, self.state, self.top_idx, self.top_e,
             self.target, self.prob, *self.scratch[0], self.mass, self.node_sum, self.touched,
         )  # fmt: skip
         if mtg >= 0:
@@ -476,7 +478,7 @@ class _Merger:
         def work(share: int, bounds: tuple[int, int]) -> None:
             _steps.reassign_rows(
                 self.x, bounds[0], bounds[1], self.rows, self.seg, new_start, new_end,
-                new_cols, self.row_max, self.top_idx, self.top_e, self.tail, self.inside,
+                new_cols, self.state, self.top_idx, self.top_e,
                 self.in_group, self.target, self.prob, *self.scratch[share],
             )  # fmt: skip
 
