@@ -183,6 +183,30 @@ def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
     return best, 1.0 / total
 
 
+@nb.njit(**_OPTS)
+def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
+    """Argmax and probability of row i's softmax over the columns not in the group.
+
+    From the row's top list ``ti/te`` (-1 / 0 where unused) and ``rest``, the sum of the
+    row's entries outside both the top list and the group; from the logits when no top
+    entry is outside the group, or the first one is tiny.
+    """
+    first = -1
+    unmasked = 0.0
+    for t in range(ti.shape[0]):
+        j = ti[t]
+        if j < 0:
+            continue
+        if not in_group[j]:
+            v = te[t]
+            if first < 0 or _ranks_before(v, j, te[first], ti[first]):
+                first = t
+            unmasked += v
+    if first < 0 or te[first] < TINY:
+        return _complement_softmax(x, i, in_group)
+    return ti[first], te[first] / (unmasked + rest)
+
+
 _ROW_MAX, _TAIL, _INSIDE = 0, 1, 2  # columns of the per-row state (one cache line a row)
 _AHEAD = 6  # rows whose summary and first columns are prefetched ahead in reassign_rows
 _AHEAD_WHOLE = 2  # rows whose whole logits row is prefetched ahead (when it gathers a lot)
@@ -279,23 +303,8 @@ def reassign_rows(
                 j = top_idx[p, t]
                 if j >= 0:
                     is_top[j] = False
-        first = -1
-        unmasked = 0.0
-        for t in range(m):
-            j = top_idx[p, t]
-            if j < 0:
-                continue
-            if not in_group[j]:
-                v = top_e[p, t]
-                if first < 0 or _ranks_before(v, j, top_e[p, first], top_idx[p, first]):
-                    first = t
-                unmasked += v
-        if first < 0 or top_e[p, first] < TINY:
-            target[q], prob[q] = _complement_softmax(x, p, in_group)
-        else:
-            target[q] = top_idx[p, first]
-            rest = max(state[p, _TAIL] - state[p, _INSIDE], 0.0)
-            prob[q] = top_e[p, first] / (unmasked + rest)
+        rest = max(state[p, _TAIL] - state[p, _INSIDE], 0.0)
+        target[q], prob[q] = _masked_argmax(x, p, top_idx[p], top_e[p], rest, in_group)
 
 
 @nb.njit(**_OPTS)
@@ -367,27 +376,12 @@ def singleton_moves(
     summary only: computed here once for all rows, in row order, with the same arithmetic.
     ``in_group`` is zero scratch (K), left as found.
     """
-    m = top_idx.shape[1]
     for i in range(lo, hi):
         a = assign[i]
-        first = -1
-        unmasked = 0.0
-        for t in range(m):
-            j = top_idx[i, t]
-            if j < 0:
-                continue
-            if j != a:
-                v = top_e[i, t]
-                if first < 0 or _ranks_before(v, j, top_e[i, first], top_idx[i, first]):
-                    first = t
-                unmasked += v
-        if first < 0 or top_e[i, first] < TINY:
-            in_group[a] = True
-            target[i], prob[i] = _complement_softmax(x, i, in_group)
-            in_group[a] = False
-        else:
-            target[i] = top_idx[i, first]
-            prob[i] = top_e[i, first] / (unmasked + max(tail[i] - 0.0, 0.0))
+        in_group[a] = True
+        rest = max(tail[i] - 0.0, 0.0)
+        target[i], prob[i] = _masked_argmax(x, i, top_idx[i], top_e[i], rest, in_group)
+        in_group[a] = False
 
 
 @nb.njit(**_OPTS)

@@ -60,6 +60,7 @@ _TOP = 8  # entries kept per row (float64 logits)
 _TOP_SET = 8  # room for the top set of a float32 row (more room was slower: cache lines)
 _FUSED_CHUNK_ELEMENTS = 1 << 20  # float32 logits per chunk of the fused pass
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
+_SINGLE_CLUSTER_SHORTCUT = True  # steps of a single-cluster group use precomputed moves
 _PARALLEL_ELEMENTS = 65_536  # steps with more work than this are shared between threads
 _SORT_ROWS = 512  # a step with more rows handles them in memory order
 
@@ -243,7 +244,13 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
         _summarise_chunk(x, bound, local.buf, out)
         return bound[1] - bound[0]
 
-    bar = _progress_bar(progress, total=n, desc="softmax pass", unit="rows")
+    _run_chunks(work, bounds, n_jobs=n_jobs, progress=progress)
+    return out
+
+
+def _run_chunks(work, bounds: list, *, n_jobs: int, progress: bool) -> None:
+    """Run ``work(bound)`` (which returns its row count) over the chunks, on a thread pool."""
+    bar = _progress_bar(progress, total=bounds[-1][1], desc="softmax pass", unit="rows")
     if n_jobs == 1 or len(bounds) == 1:
         for bound in bounds:
             bar.update(work(bound))
@@ -252,7 +259,6 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
             for done in pool.map(work, bounds):
                 bar.update(done)
     bar.close()
-    return out
 
 
 def _empty_summary(n: int, m: int) -> RowSummary:
@@ -281,15 +287,7 @@ def _summarise_float32(x: np.ndarray, *, n_jobs: int, progress: bool) -> RowSumm
         )  # fmt: skip
         return hi - lo
 
-    bar = _progress_bar(progress, total=n, desc="softmax pass", unit="rows")
-    if n_jobs == 1 or len(bounds) == 1:
-        for bound in bounds:
-            bar.update(work(bound))
-    else:
-        with ThreadPoolExecutor(n_jobs) as pool:
-            for done in pool.map(work, bounds):
-                bar.update(done)
-    bar.close()
+    _run_chunks(work, bounds, n_jobs=n_jobs, progress=progress)
     return out
 
 
@@ -458,7 +456,7 @@ class _Merger:
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
-        if self.size[lsg] == 1:
+        if self.size[lsg] == 1 and _SINGLE_CLUSTER_SHORTCUT:
             return _steps.singleton_step(
                 lsg, new, *self.single, self.covered, self.score, self.size, self.node_of,
                 self.head, self.last, self.nxt, self.mass, self.node_sum,

@@ -332,3 +332,19 @@ def test_tiny_batches_sorted_rows_and_threads_give_the_same_steps(monkeypatch):
     monkeypatch.setattr(algorithm, "_SORT_ROWS", 0)
     assert fit_quiet(x, n_jobs=2).steps == reference
     assert assert_same_as_oracle(x) == k - 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_single_cluster_shortcut_gives_the_same_steps(monkeypatch, dtype):
+    """Steps whose group is one cluster use moves computed right after the pass: the same
+    merges as re-assigning that cluster's rows in the step, on both passes."""
+    from l2h import algorithm
+
+    rng = np.random.default_rng(21)
+    k = 300
+    protos = rng.standard_normal((k, k)) * 3
+    x = (protos[rng.integers(0, k, 3000)] + rng.standard_normal((3000, k))).astype(dtype)
+    x[:50] *= 300  # rows whose moves come from their logits (tiny top entries)
+    with_shortcut = fit_quiet(x).steps
+    monkeypatch.setattr(algorithm, "_SINGLE_CLUSTER_SHORTCUT", False)
+    assert fit_quiet(x).steps == with_shortcut
