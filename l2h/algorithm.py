@@ -56,8 +56,7 @@ AGGREGATIONS: tuple[str, ...] = ("cluster_mean", "point_sum", "point_mean")
 
 Aggregation = str | Callable[[Sequence[np.ndarray]], float]
 
-_TOP = 8  # entries kept per row (float64 logits)
-_TOP_SET = 8  # room for the top set of a float32 row (more room was slower: cache lines)
+_TOP = 8  # entries kept per row (the float32 pass could keep more; that measured slower)
 _FUSED_CHUNK_ELEMENTS = 1 << 20  # float32 logits per chunk of the fused pass
 _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
 _SINGLE_CLUSTER_SHORTCUT = True  # steps of a single-cluster group use precomputed moves
@@ -227,7 +226,7 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
     Float64 logits go through NumPy's ``exp`` and NumPy's summation order, so confidences
     are bit for bit SciPy's. Float32 logits are read by one fused kernel per chunk
     (:func:`l2h._kernels.summarise_rows_float32`): confidences within a few ulp, and the
-    top list a *set* (unordered) of ``_TOP_SET`` entries.
+    top list a *set* (unordered) of the same 8 entries.
     """
     n, k = x.shape
     if x.dtype == np.float32:
@@ -275,7 +274,7 @@ def _empty_summary(n: int, m: int) -> RowSummary:
 
 def _summarise_float32(x: np.ndarray, *, n_jobs: int, progress: bool) -> RowSummary:
     n, k = x.shape
-    out = _empty_summary(n, min(_TOP_SET, k))
+    out = _empty_summary(n, min(_TOP, k))
     rows = max(1, _FUSED_CHUNK_ELEMENTS // k)
     bounds = [(lo, min(lo + rows, n)) for lo in range(0, n, rows)]
 
