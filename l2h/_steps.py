@@ -5,7 +5,11 @@ cluster), so a merge is O(1) and a group's clusters are read in group order. A s
 planned (:func:`plan_step`: the rows of the lowest-score group and, per cluster, the group
 columns its rows have not summed yet), its rows are re-assigned (:func:`reassign_rows`,
 shared between threads when large), and :func:`finish_step` picks the most-taken group and
-links the two groups. Small steps run all three in one call (:func:`small_step`).
+links the two groups. Steps below the threading threshold run all three in one call
+(:func:`run_step`). A step whose group is a single cluster visits no row: its rows' moves
+only depend on their summaries, so they are computed once after the pass
+(:func:`singleton_moves`, :func:`singleton_masses`) and the step just merges
+(:func:`singleton_step`).
 """
 
 from __future__ import annotations
