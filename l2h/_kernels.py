@@ -190,61 +190,108 @@ def _sum_below(ei, threshold):  # pragma: no cover - compiled
 
 
 _STRIDES = 8  # a row is split into this many interleaved strands to find candidate columns
+_BAR_RANK = 8  # the bar is the 8th largest strand maximum: at least 8 entries reach it
 
 
-@nb.njit(nogil=True, cache=True, fastmath=True)
-def _strand_max(ei, width, out):  # pragma: no cover - compiled
-    """out[r] = max of ei[r + w * width] over the strands w (contiguous, vectorised)."""
+@nb.njit(**_OPTS)
+def _strands(e, width, peak, total):  # pragma: no cover - compiled
+    """Max and sum of e[r + w * width] over the 8 strands w, for each column r < width."""
     for r in range(width):
-        out[r] = ei[r]
+        peak[r] = e[r]
+        total[r] = e[r]
     for w in range(1, _STRIDES):
         base = w * width
         for r in range(width):
-            out[r] = max(out[r], ei[base + r])
+            v = e[base + r]
+            peak[r] = v if v > peak[r] else peak[r]
+            total[r] += v
 
 
 @nb.njit(**_OPTS)
-def _mth_largest(values, n, m, scratch):  # pragma: no cover - compiled
-    """The m-th largest of values[:n] (n >= m), by insertion into a sorted list of m."""
-    for t in range(m):
-        scratch[t] = -np.inf
+def _eighth_largest(values, n):  # pragma: no cover - compiled
+    """The 8th largest of values[:n] (n >= 8, values >= 0), without branches.
+
+    Each value is pushed through eight sorted registers (max stays, min moves on): a fixed
+    sequence of min/max operations, so no branch depends on the data.
+    """
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -1.0
     for r in range(n):
         v = values[r]
-        if v > scratch[m - 1]:
-            pos = m - 1
-            while pos > 0 and scratch[pos - 1] < v:
-                scratch[pos] = scratch[pos - 1]
-                pos -= 1
-            scratch[pos] = v
-    return scratch[m - 1]
+        s0, v = max(s0, v), min(s0, v)
+        s1, v = max(s1, v), min(s1, v)
+        s2, v = max(s2, v), min(s2, v)
+        s3, v = max(s3, v), min(s3, v)
+        s4, v = max(s4, v), min(s4, v)
+        s5, v = max(s5, v), min(s5, v)
+        s6, v = max(s6, v), min(s6, v)
+        s7 = max(s7, v)
+    return s7
 
 
 @nb.njit(**_OPTS)
-def _select_top(ei, ti, te, column_max, scratch, cand_j, cand_v):  # pragma: no cover - compiled
+def _strand_bar(peak, width, cols, sup):  # pragma: no cover - compiled
+    """The 8th largest of peak[:width] (width > 32), and the columns that may reach it.
+
+    First the 8th largest of the maxima of 16 runs of consecutive columns (a lower bound:
+    those are 8 distinct columns); only the columns at or above it (``cols[:n]``, about a
+    dozen) go through the branch-free selection of :func:`_eighth_largest`.
+    """
+    run = (width + 15) // 16
+    n_runs = 0
+    for lo in range(0, width, run):
+        best = peak[lo]
+        for r in range(lo + 1, min(lo + run, width)):
+            v = peak[r]
+            best = v if v > best else best
+        sup[n_runs] = best
+        n_runs += 1
+    floor = _eighth_largest(sup, n_runs)
+    n = 0
+    for r in range(width):  # branch-free compaction
+        cols[n] = r
+        n += peak[r] >= floor
+    for q in range(n):
+        sup[q] = peak[cols[q]]
+    return _eighth_largest(sup, n), n
+
+
+@nb.njit(**_OPTS)
+def _row_scratch(k):  # pragma: no cover - compiled
+    """Scratch arrays of one row's top selection: peak, total, cols, sup, cand_j, cand_v."""
+    return (
+        np.empty(k, np.float64), np.empty(k, np.float64), np.empty(k, np.int64),
+        np.empty(k, np.float64), np.empty(k, np.int64), np.empty(k, np.float64),
+    )  # fmt: skip
+
+
+@nb.njit(**_OPTS)
+def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: no cover
     """Fill a row's top list with its m first entries by value (descending), then index.
 
     Returns the list's length (less than m only when K < m). The list is a *set*: it is
     sorted only when it had to be selected from more candidates than m.
 
-    Columns ``r, r + width, ..., r + 7 * width`` form a strand group. The m-th largest group
-    maximum (the *bar*) is reached by at least m entries, so it is at most the m-th largest
-    entry: only entries at or above it (in the groups whose maximum reaches it, and among
-    the few columns past ``8 * width``) are candidates. When exactly m entries reach the bar,
+    Columns ``r, r + width, ..., r + 7 * width`` form a strand group. The 8th largest group
+    maximum (the *bar*, :func:`_strand_bar`) is reached by at least 8 entries, so it is at
+    most the 8th largest entry: only entries at or above it (in the groups whose maximum
+    reaches it, and among the few columns past ``8 * width``) are candidates. ``peak``,
+    ``total``, ``cols`` and ``sup`` (K) are scratch. When exactly m entries reach the bar,
     they are the top list, and every other entry is smaller than all of them.
     """
     k = ei.shape[0]
     m = ti.shape[0]
     width = k // _STRIDES
     count = 0
-    if width <= 4 * m:
+    if width <= 4 * m or m != _BAR_RANK:
         for j in range(k):
             count = _offer(ti, te, count, j, ei[j])
         return count
-    _strand_max(ei, width, column_max)
-    bar = _mth_largest(column_max, width, m, scratch)
+    _strands(ei, width, peak, total)
+    bar, n = _strand_bar(peak, width, cols, sup)
     nc = 0
-    for r in range(width):
-        if column_max[r] >= bar:
+    for q in range(n):
+        r = cols[q]
+        if peak[r] >= bar:
             for w in range(_STRIDES):
                 j = r + w * width
                 if ei[j] >= bar:
@@ -317,10 +364,7 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
     resolves values that differ in ``e`` but round to the same probability.
     """
     k = e.shape[1]
-    column_max = np.empty(k, np.float64)
-    scratch = np.empty(top_idx.shape[1], np.float64)
-    cand_j = np.empty(k, np.int64)
-    cand_v = np.empty(k, np.float64)
+    peak, total, cols, sup, cand_j, cand_v = _row_scratch(k)
     stack = np.empty((64, 3), np.int64)
     values = np.empty(64, np.float64)
     for r in range(e.shape[0]):
@@ -332,14 +376,12 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
         conf[i] = 1.0 / s
         ti[:] = -1
         te[:] = 0.0
-        count = _select_top(ei, ti, te, column_max, scratch, cand_j, cand_v)
+        count = _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v)
         tail[i] = _tail_sum(ei, te, count)
         assign[i] = _first_argmax(ei, s, ti, te, count)
 
 
 # ----------------------------------------------------------------------------- float32 pass
-
-_TOP32 = 8  # the bar is the 8th largest strand maximum: at least 8 entries reach it
 
 
 @nb.njit(**_OPTS)
@@ -370,41 +412,6 @@ def _exp_shifted(xi, m, e):  # pragma: no cover - compiled
         e[j] = exp_nonpositive(np.float64(xi[j]) - m)
 
 
-@nb.njit(**_OPTS)
-def _strands(e, width, peak, total):  # pragma: no cover - compiled
-    """Max and sum of e[r + w * width] over the 8 strands w, for each column r < width."""
-    for r in range(width):
-        peak[r] = e[r]
-        total[r] = e[r]
-    for w in range(1, _STRIDES):
-        base = w * width
-        for r in range(width):
-            v = e[base + r]
-            peak[r] = v if v > peak[r] else peak[r]
-            total[r] += v
-
-
-@nb.njit(**_OPTS)
-def _eighth_largest(values, n):  # pragma: no cover - compiled
-    """The 8th largest of values[:n] (n >= 8, values >= 0), without branches.
-
-    Each value is pushed through eight sorted registers (max stays, min moves on): a fixed
-    sequence of min/max operations, so no branch depends on the data.
-    """
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -1.0
-    for r in range(n):
-        v = values[r]
-        s0, v = max(s0, v), min(s0, v)
-        s1, v = max(s1, v), min(s1, v)
-        s2, v = max(s2, v), min(s2, v)
-        s3, v = max(s3, v), min(s3, v)
-        s4, v = max(s4, v), min(s4, v)
-        s5, v = max(s5, v), min(s5, v)
-        s6, v = max(s6, v), min(s6, v)
-        s7 = max(s7, v)
-    return s7
-
-
 @nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
 def _sum_where_below(peak, total, n, bar):  # pragma: no cover - compiled
     """Sum of total[r] over r < n with peak[r] < bar, and of all total[r] (vectorised)."""
@@ -415,33 +422,6 @@ def _sum_where_below(peak, total, n, bar):  # pragma: no cover - compiled
         everything += v
         below += v if peak[r] < bar else 0.0
     return below, everything
-
-
-@nb.njit(**_OPTS)
-def _strand_bar(peak, width, cols, sup):  # pragma: no cover - compiled
-    """The 8th largest of peak[:width] (width > 32), and the columns that may reach it.
-
-    First the 8th largest of the maxima of 16 runs of consecutive columns (a lower bound:
-    those are 8 distinct columns); only the columns at or above it (``cols[:n]``, about a
-    dozen) go through the branch-free selection of :func:`_eighth_largest`.
-    """
-    run = (width + 15) // 16
-    n_runs = 0
-    for lo in range(0, width, run):
-        best = peak[lo]
-        for r in range(lo + 1, min(lo + run, width)):
-            v = peak[r]
-            best = v if v > best else best
-        sup[n_runs] = best
-        n_runs += 1
-    floor = _eighth_largest(sup, n_runs)
-    n = 0
-    for r in range(width):  # branch-free compaction
-        cols[n] = r
-        n += peak[r] >= floor
-    for q in range(n):
-        sup[q] = peak[cols[q]]
-    return _eighth_largest(sup, n), n
 
 
 @nb.njit(**_OPTS)
@@ -486,7 +466,7 @@ def _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
         return nc, s, tail
     count = 0  # more entries reach the bar than fit: keep the first 8 exactly
     for c in range(nc):
-        count = _offer(ti[:_TOP32], te[:_TOP32], count, cand_j[c], cand_v[c])
+        count = _offer(ti[:_BAR_RANK], te[:_BAR_RANK], count, cand_j[c], cand_v[c])
     for c in range(nc):
         kept = False
         for t in range(count):
@@ -510,14 +490,8 @@ def summarise_rows_float32(
     """
     k = x.shape[1]
     e = np.empty(k, np.float64)
-    peak = np.empty(k, np.float64)
-    total = np.empty(k, np.float64)
-    scratch = np.empty(_TOP32, np.float64)
-    cand_j = np.empty(k, np.int64)
-    cand_v = np.empty(k, np.float64)
-    cols = np.empty(k, np.int64)
-    sup = np.empty(k, np.float64)
-    small = k // _STRIDES <= 4 * _TOP32
+    peak, total, cols, sup, cand_j, cand_v = _row_scratch(k)
+    small = k // _STRIDES <= 4 * _BAR_RANK
     for i in range(lo, hi):
         xi = x[i]
         m, finite = _float32_max(xi)
@@ -532,8 +506,8 @@ def summarise_rows_float32(
             s = 0.0
             for j in range(k):
                 s += e[j]
-            t8, e8 = ti[:_TOP32], te[:_TOP32]
-            count = _select_top(e, t8, e8, peak, scratch, cand_j, cand_v)
+            t8, e8 = ti[:_BAR_RANK], te[:_BAR_RANK]
+            count = _select_top(e, t8, e8, peak, total, cols, sup, cand_j, cand_v)
             tail[i] = _tail_sum(e, e8, count)
         else:
             count, s, tail[i] = _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v)

@@ -104,12 +104,11 @@ def plan_step(
 
     Fills ``clusters[:g]`` (the group, in order), the items ``rows/seg[:n]`` (logits row and
     the index of its cluster in ``clusters``; in row order when ``n > sort_above``) and
-    ``in_group``. Returns ``(g, n, volume,
-    new_start, new_end, new_cols)``: cluster ``clusters[s]``'s rows must add the columns
-    ``new_cols[new_start[s]:new_end[s]]`` (the group's columns outside the group the rows
-    had when last re-assigned, ``covered``), ``volume`` columns in all. ``covered`` is
-    updated to ``node``. ``slot_of`` (per node + 1, -1) and ``seen`` (per cluster, False)
-    are scratch, left as found.
+    ``in_group``. Returns ``(g, n, volume, new_start, new_end, new_cols)``: cluster
+    ``clusters[s]``'s rows must add the columns ``new_cols[new_start[s]:new_end[s]]`` (the
+    group's columns outside the group the rows had when last re-assigned, ``covered``),
+    ``volume`` columns in all. ``covered`` is updated to ``node``. ``slot_of`` (per node
+    + 1, -1) and ``seen`` (per cluster, False) are scratch, left as found.
     """
     g = _clusters_of(node, head, nxt, size, clusters)
     for s in range(g):
