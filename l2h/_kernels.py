@@ -256,6 +256,38 @@ def _strand_bar(peak, width, cols, sup):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
+def _candidates(e, width, peak, cols, n, bar, cand_j, cand_v, tail, s):  # pragma: no cover
+    """The entries of a row that reach the bar, into ``cand_j/cand_v`` (branch-free).
+
+    Scans the strand groups ``cols[:n]`` whose maximum reaches the bar and the columns past
+    ``8 * width``. Returns their count, ``tail`` plus the scanned entries below the bar, and
+    ``s`` plus the columns past ``8 * width`` (which no strand sum holds).
+    """
+    k = e.shape[0]
+    nc = 0
+    for q in range(n):
+        r = cols[q]
+        if peak[r] >= bar:
+            for w in range(_STRIDES):
+                j = r + w * width
+                v = e[j]
+                cand_j[nc] = j
+                cand_v[nc] = v
+                reach = v >= bar
+                nc += reach
+                tail += 0.0 if reach else v
+    for j in range(_STRIDES * width, k):
+        v = e[j]
+        s += v
+        cand_j[nc] = j
+        cand_v[nc] = v
+        reach = v >= bar
+        nc += reach
+        tail += 0.0 if reach else v
+    return nc, tail, s
+
+
+@nb.njit(**_OPTS)
 def _row_scratch(k):  # pragma: no cover - compiled
     """Scratch arrays of one row's top selection: peak, total, cols, sup, cand_j, cand_v."""
     return (
@@ -288,21 +320,7 @@ def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
         return count
     _strands(ei, width, peak, total)
     bar, n = _strand_bar(peak, width, cols, sup)
-    nc = 0
-    for q in range(n):
-        r = cols[q]
-        if peak[r] >= bar:
-            for w in range(_STRIDES):
-                j = r + w * width
-                if ei[j] >= bar:
-                    cand_j[nc] = j
-                    cand_v[nc] = ei[j]
-                    nc += 1
-    for j in range(_STRIDES * width, k):
-        if ei[j] >= bar:
-            cand_j[nc] = j
-            cand_v[nc] = ei[j]
-            nc += 1
+    nc, _, _ = _candidates(ei, width, peak, cols, n, bar, cand_j, cand_v, 0.0, 0.0)
     if nc == m:
         for t in range(m):
             ti[t] = cand_j[t]
@@ -439,26 +457,7 @@ def _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
     _strands(e, width, peak, total)
     bar, n = _strand_bar(peak, width, cols, sup)
     tail, s = _sum_where_below(peak, total, width, bar)
-    nc = 0
-    for q in range(n):
-        r = cols[q]
-        if peak[r] >= bar:
-            for w in range(_STRIDES):
-                j = r + w * width
-                v = e[j]
-                cand_j[nc] = j
-                cand_v[nc] = v
-                reach = v >= bar
-                nc += reach
-                tail += 0.0 if reach else v
-    for j in range(_STRIDES * width, k):
-        v = e[j]
-        s += v
-        cand_j[nc] = j
-        cand_v[nc] = v
-        reach = v >= bar
-        nc += reach
-        tail += 0.0 if reach else v
+    nc, tail, s = _candidates(e, width, peak, cols, n, bar, cand_j, cand_v, tail, s)
     if nc <= cap:
         for c in range(nc):
             ti[c] = cand_j[c]
