@@ -97,26 +97,29 @@ def _sort_items(rows, seg, n, n_rows):  # pragma: no cover - compiled
 
 @nb.njit(**_OPTS)
 def plan_step(
-    node, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above,
+    node, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
     clusters, rows, seg, in_group, seen,
 ):  # pragma: no cover - compiled  # fmt: skip
     """The rows of group ``node`` and the columns each must still sum.
 
     Fills ``clusters[:g]`` (the group, in order), the items ``rows/seg[:n]`` (logits row and
     the index of its cluster in ``clusters``; in row order when ``n > sort_above``) and
-    ``in_group``. Returns ``(g, n, volume, new_start, new_end, new_cols)``: cluster
-    ``clusters[s]``'s rows must add the columns ``new_cols[new_start[s]:new_end[s]]`` (the
-    group's columns outside the group the rows had when last re-assigned, ``covered``),
-    ``volume`` columns in all. ``covered`` is updated to ``node``. ``slot_of`` (per node
-    + 1, -1) and ``seen`` (per cluster, False) are scratch, left as found.
+    ``in_group``. Returns ``(g, n, volume, spans, cols)``: cluster ``clusters[s]``'s rows
+    must add the columns ``cols[spans[s, 0]:spans[s, 1]]`` (ascending: the group's columns
+    outside the group the rows had when last re-assigned, ``covered``), ``volume`` columns
+    in all; ``cols[spans[s, 2]:spans[s, 3]]`` start the distinct runs of ``per_line``
+    columns (64 bytes, counted from the row's start) that hold them, which rows prefetch.
+    ``covered`` is updated to ``node``. ``slot_of`` (per node + 1, -1) and ``seen`` (per
+    cluster, False) are scratch, left as found.
     """
     g = _clusters_of(node, head, nxt, size, clusters)
     for s in range(g):
         in_group[clusters[s]] = True
-    new_start = np.zeros(g, np.int64)
-    new_end = np.zeros(g, np.int64)
+    spans = np.zeros((g, 4), np.int64)
     slot_start = np.empty(g, np.int64)
     slot_end = np.empty(g, np.int64)
+    line_start = np.empty(g, np.int64)
+    line_end = np.empty(g, np.int64)
     covs = np.empty(g, np.int64)
     members = np.empty(g, np.int64)
     lists = np.empty(4 * g + 16, np.int64)
@@ -134,8 +137,8 @@ def plan_step(
             m = _clusters_of(cov, head, nxt, size, members) if cov >= 0 else 0
             for t in range(m):
                 seen[members[t]] = True
-            if used + g > lists.shape[0]:
-                grown = np.empty(2 * lists.shape[0] + g, np.int64)
+            if used + 2 * g > lists.shape[0]:
+                grown = np.empty(2 * lists.shape[0] + 2 * g, np.int64)
                 grown[:used] = lists[:used]
                 lists = grown
             slot = n_covs
@@ -146,14 +149,25 @@ def plan_step(
                     used += 1
             slot_end[slot] = used
             lists[slot_start[slot] : used].sort()  # ascending columns: a row is read in order
+            line_start[slot] = used
+            last_line = -1
+            for t in range(slot_start[slot], slot_end[slot]):
+                line = lists[t] - lists[t] % per_line
+                if line != last_line:
+                    lists[used] = line
+                    used += 1
+                    last_line = line
+            line_end[slot] = used
             for t in range(m):
                 seen[members[t]] = False
             covs[slot] = cov
             slot_of[cov + 1] = slot
             n_covs += 1
-        new_start[s] = slot_start[slot]
-        new_end[s] = slot_end[slot]
-        volume += counts[c] * (new_end[s] - new_start[s])
+        spans[s, 0] = slot_start[slot]
+        spans[s, 1] = slot_end[slot]
+        spans[s, 2] = line_start[slot]
+        spans[s, 3] = line_end[slot]
+        volume += counts[c] * (spans[s, 1] - spans[s, 0])
         for p in range(offsets[c], offsets[c] + counts[c]):
             rows[n] = order[p]
             seg[n] = s
@@ -164,7 +178,7 @@ def plan_step(
         covered[clusters[s]] = node
     if n > sort_above:  # logits rows in memory order: the hardware prefetches far better
         _sort_items(rows, seg, n, order.shape[0])
-    return g, n, volume, new_start, new_end, lists[:used].copy()
+    return g, n, volume, spans, lists[:used].copy()
 
 
 @nb.njit(**_OPTS)
@@ -211,35 +225,34 @@ def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
 
 
 _ROW_MAX, _TAIL, _INSIDE = 0, 1, 2  # columns of the per-row state (one cache line a row)
-_AHEAD = 6  # rows whose summary and first columns are prefetched ahead in reassign_rows
-_AHEAD_WHOLE = 2  # rows whose whole logits row is prefetched ahead (when it gathers a lot)
-_WHOLE_ROW = 48  # rows gathering more columns than this get their whole row prefetched
+_AHEAD = 12  # rows ahead whose summary reassign_rows prefetches
+_AHEAD_LINES = 6  # rows ahead whose logits lines (those it will gather from) it prefetches
 _ROW_COST = 32  # a row costs about as much as gathering this many columns
 
 
 @nb.njit(**_OPTS)
-def _prefetch_row(
-    x, p, s, new_start, new_end, new_cols, state, top_idx, top_e
-):  # pragma: no cover - compiled
-    """Prefetch what re-assigning row ``p`` (of the group's cluster ``s``) reads first."""
+def _prefetch_summary(p, state, top_idx, top_e):  # pragma: no cover - compiled
+    """Prefetch row ``p``'s summary and state (a cache line each: the arrays are aligned)."""
     m = top_idx.shape[1]
     prefetch(top_idx, p * m)
     prefetch(top_e, p * m)
-    prefetch(top_e, p * m + m - 1)
     prefetch(state, p * state.shape[1])
-    k = x.shape[1]
-    c0 = new_start[s]
-    for t in range(c0, min(new_end[s], c0 + 4)):
-        prefetch(x, p * k + new_cols[t])
 
 
 @nb.njit(**_OPTS)
-def _prefetch_whole_row(x, p):  # pragma: no cover - compiled
-    """Prefetch every cache line of logits row ``p``."""
+def _prefetch_lines(x, p, s, spans, cols):  # pragma: no cover - compiled
+    """Prefetch the logits of row ``p`` that its group cluster ``s`` gathers.
+
+    ``cols[spans[s, 2]:spans[s, 3]]`` start runs of 64 bytes of the row, which may straddle
+    two cache lines (rows need not start on one): both ends are prefetched.
+    """
     k = x.shape[1]
-    step = max(1, 64 // x.itemsize)
-    for j in range(0, k, step):
-        prefetch(x, p * k + j)
+    base = p * k
+    last = max(1, 64 // x.itemsize) - 1
+    for t in range(spans[s, 2], spans[s, 3]):
+        c = cols[t]
+        prefetch(x, base + c)
+        prefetch(x, base + min(c + last, k - 1))
 
 
 @nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
@@ -253,8 +266,8 @@ def _sum_exp(values, n, shift):  # pragma: no cover - compiled
 
 @nb.njit(**_OPTS)
 def reassign_rows(
-    x, lo, hi, rows, seg, new_start, new_end, new_cols, state, top_idx, top_e, in_group,
-    target, prob, is_top, idx, buf,
+    x, lo, hi, rows, seg, spans, cols, state, top_idx, top_e, in_group, target, prob,
+    is_top, idx, buf,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Masked softmax of items ``lo <= q < hi`` (see :func:`plan_step`) without the group.
 
@@ -276,17 +289,14 @@ def reassign_rows(
     """
     m = top_idx.shape[1]
     for q in range(lo, hi):
-        if q + _AHEAD < hi:  # the loads of a row depend on each other: start a later row's
-            _prefetch_row(x, rows[q + _AHEAD], seg[q + _AHEAD], new_start, new_end, new_cols,
-                          state, top_idx, top_e)  # fmt: skip
-        if q + _AHEAD_WHOLE < hi:  # most lines of that row will be read: fetch them all
-            s = seg[q + _AHEAD_WHOLE]
-            if new_end[s] - new_start[s] > _WHOLE_ROW:
-                _prefetch_whole_row(x, rows[q + _AHEAD_WHOLE])
+        if q + _AHEAD < hi:  # the loads of a row depend on each other: start later rows'
+            _prefetch_summary(rows[q + _AHEAD], state, top_idx, top_e)
+        if q + _AHEAD_LINES < hi:
+            _prefetch_lines(x, rows[q + _AHEAD_LINES], seg[q + _AHEAD_LINES], spans, cols)
         p = rows[q]
         s = seg[q]
-        c0 = new_start[s]
-        c1 = new_end[s]
+        c0 = spans[s, 0]
+        c1 = spans[s, 1]
         if c1 > c0:
             xi = x[p]
             for t in range(m):
@@ -295,7 +305,7 @@ def reassign_rows(
                     is_top[j] = True
             w = 0
             for t in range(c0, c1):  # columns outside the top list (branch-free compaction)
-                c = new_cols[t]
+                c = cols[t]
                 idx[w] = c
                 w += not is_top[c]
             if w:
@@ -461,22 +471,23 @@ def run_step(
 
     The work is the number of columns gathered plus ``_ROW_COST`` per row.
 
-    Returns ``(mtg, g, n, new_start, new_end, new_cols)``; ``mtg`` is -1 when the step is
-    larger: the caller then shares :func:`reassign_rows` between threads and calls
+    Returns ``(mtg, g, n, spans, cols)`` (see :func:`plan_step`); ``mtg`` is -1 when the
+    step is larger: the caller then shares :func:`reassign_rows` between threads and calls
     :func:`finish_step`.
     """
-    g, n, volume, new_start, new_end, new_cols = plan_step(
-        lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, clusters,
-        rows, seg, in_group, seen,
+    per_line = max(1, 64 // x.itemsize)
+    g, n, volume, spans, cols = plan_step(
+        lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
+        clusters, rows, seg, in_group, seen,
     )  # fmt: skip
     if volume + _ROW_COST * n > parallel_above:
-        return -1, g, n, new_start, new_end, new_cols
+        return -1, g, n, spans, cols
     reassign_rows(
-        x, 0, n, rows, seg, new_start, new_end, new_cols, state, top_idx, top_e, in_group,
-        target, prob, is_top, idx, buf,
+        x, 0, n, rows, seg, spans, cols, state, top_idx, top_e, in_group, target, prob,
+        is_top, idx, buf,
     )  # fmt: skip
     mtg = finish_step(
         lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last,
         nxt, mass, node_sum, touched,
     )  # fmt: skip
-    return mtg, g, n, new_start, new_end, new_cols
+    return mtg, g, n, spans, cols

@@ -92,9 +92,12 @@ def exp_nonpositive(x):  # pragma: no cover - compiled
 
 @intrinsic
 def prefetch(typingctx, array, index):
-    """Hint the CPU to fetch ``array.flat[index]``'s cache line (``llvm.prefetch``, read).
+    """Hint the CPU to fetch ``array.flat[index]``'s cache line into L2 (``llvm.prefetch``).
 
-    For C-contiguous arrays; the index is not checked, and a prefetch never faults.
+    A read prefetch with locality 2 (``prefetcht1`` on x86): the line goes to the L2 cache,
+    whose many miss buffers keep more prefetches in flight than L1's (measured faster for
+    the merge steps' scattered reads than locality 3). For C-contiguous arrays; the index
+    is not checked, and a prefetch never faults.
     """
     if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
         return None
@@ -106,7 +109,7 @@ def prefetch(typingctx, array, index):
         fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
         i32 = ir.IntType(32)
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(2), i32(1)])
         return context.get_dummy_value()
 
     return types.none(array, index), codegen

@@ -265,11 +265,24 @@ def _empty_summary(n: int, m: int) -> RowSummary:
         row_max=np.empty(n, np.float64),
         conf=np.empty(n, np.float64),
         assign=np.empty(n, np.int64),
-        top_idx=np.empty((n, m), np.int32),
-        top_e=np.empty((n, m), np.float64),
+        top_idx=_aligned((n, m), np.int32),
+        top_e=_aligned((n, m), np.float64),
         tail=np.empty(n, np.float64),
         bad_rows=np.empty(n, np.bool_),
     )
+
+
+def _aligned(shape: tuple[int, int], dtype) -> np.ndarray:
+    """An uninitialised C-ordered array starting on a 64-byte cache line.
+
+    A merge step reads the rows of these arrays at random: rows of 32 or 64 bytes then lie
+    on one cache line each instead of straddling two.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = shape[0] * shape[1] * dtype.itemsize
+    raw = np.empty(nbytes + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
 
 
 def _summarise_float32(x: np.ndarray, *, n_jobs: int, progress: bool) -> RowSummary:
@@ -398,7 +411,8 @@ class _Merger:
         n_nodes = 2 * k - 1
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
         # per row: maximum, tail, in-group sum (see _steps._ROW_MAX...), 32 bytes
-        self.state = np.zeros((n, 4))
+        self.state = _aligned((n, 4), np.float64)
+        self.state[:, 2:] = 0.0
         self.state[:, 0] = summary.row_max
         self.state[:, 1] = summary.tail
         self.top_idx = summary.top_idx
@@ -462,7 +476,7 @@ class _Merger:
             )  # fmt: skip
         st = self.stats
         parallel_above = _PARALLEL_ELEMENTS if self.pool is not None else np.iinfo(np.int64).max
-        mtg, g, n, new_start, new_end, new_cols = _steps.run_step(
+        mtg, g, n, spans, cols = _steps.run_step(
             self.x, lsg, new, parallel_above, _SORT_ROWS, self.head, self.last, self.nxt,
             self.size, self.node_of, self.score, st.counts, st.offsets, st.order,
             self.covered, self.slot_of, self.seen, self.clusters, self.rows, self.seg,
@@ -474,12 +488,12 @@ class _Merger:
 
         def work(share: int, bounds: tuple[int, int]) -> None:
             _steps.reassign_rows(
-                self.x, bounds[0], bounds[1], self.rows, self.seg, new_start, new_end,
-                new_cols, self.state, self.top_idx, self.top_e,
-                self.in_group, self.target, self.prob, *self.scratch[share],
+                self.x, bounds[0], bounds[1], self.rows, self.seg, spans, cols, self.state,
+                self.top_idx, self.top_e, self.in_group, self.target, self.prob,
+                *self.scratch[share],
             )  # fmt: skip
 
-        shares = self._shares(n, new_start, new_end)
+        shares = self._shares(n, spans)
         others = [self.pool.submit(work, i, b) for i, b in enumerate(shares) if i]
         work(0, shares[0])  # the calling thread takes the first share itself
         for future in others:
@@ -499,9 +513,9 @@ class _Merger:
         )
         return mtg
 
-    def _shares(self, n: int, new_start, new_end) -> list[tuple[int, int]]:
+    def _shares(self, n: int, spans: np.ndarray) -> list[tuple[int, int]]:
         """Cut items ``0..n`` into ``n_jobs`` runs of about equal gather volume."""
-        volume = (new_end - new_start)[self.seg[:n]]
+        volume = (spans[:, 1] - spans[:, 0])[self.seg[:n]]
         cum = np.cumsum(volume)
         cuts = np.searchsorted(cum, cum[-1] * np.arange(1, self.n_jobs) / self.n_jobs)
         edges = np.unique(np.concatenate([[0], np.clip(cuts, 0, n), [n]]))
