@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 
 from l2h._kernels import _ranks_before, pairwise_sum
-from l2h._vexp import exp_nonpositive, prefetch
+from l2h._vexp import exp_nonpositive, prefetch, trailing_zeros
 
 # A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
 # from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
@@ -77,28 +77,34 @@ def _clusters_of(node, head, nxt, size, out):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _sort_items(rows, seg, n, n_rows):  # pragma: no cover - compiled
-    """Sort items ``rows/seg[:n]`` by row (rows are distinct, below ``n_rows``)."""
-    if n * 16 < n_rows:
-        by_row = np.argsort(rows[:n])
-        rows[:n] = rows[:n][by_row]
-        seg[:n] = seg[:n][by_row]
-        return
-    slot = np.full(n_rows, -1, np.int64)  # bucket by row: O(n_rows), no comparisons
+def _sort_items(rows, seg, n, marks, seg_of):  # pragma: no cover - compiled
+    """Sort items ``rows/seg[:n]`` by row (rows are distinct).
+
+    Marks the rows in the bitmap ``marks`` (one bit a logits row, all zero; left so) and
+    reads them back in order: O(n + N / 64), no comparisons. ``seg_of`` (per row) is scratch.
+    """
+    one = np.uint64(1)
     for q in range(n):
-        slot[rows[q]] = seg[q]
+        r = rows[q]
+        marks[r >> 6] |= one << np.uint64(r & 63)
+        seg_of[r] = seg[q]
     q = 0
-    for r in range(n_rows):
-        if slot[r] >= 0:
-            rows[q] = r
-            seg[q] = slot[r]
-            q += 1
+    for w in range(marks.shape[0]):
+        word = marks[w]
+        if word:
+            marks[w] = 0
+            while word:
+                r = (w << 6) + np.int64(trailing_zeros(word))
+                rows[q] = r
+                seg[q] = seg_of[r]
+                q += 1
+                word &= word - one
 
 
 @nb.njit(**_OPTS)
 def plan_step(
     node, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
-    clusters, rows, seg, in_group, seen,
+    clusters, rows, seg, in_group, seen, marks, seg_of,
 ):  # pragma: no cover - compiled  # fmt: skip
     """The rows of group ``node`` and the columns each must still sum.
 
@@ -109,8 +115,9 @@ def plan_step(
     outside the group the rows had when last re-assigned, ``covered``), ``volume`` columns
     in all; ``cols[spans[s, 2]:spans[s, 3]]`` start the distinct runs of ``per_line``
     columns (64 bytes, counted from the row's start) that hold them, which rows prefetch.
-    ``covered`` is updated to ``node``. ``slot_of`` (per node + 1, -1) and ``seen`` (per
-    cluster, False) are scratch, left as found.
+    ``covered`` is updated to ``node``. ``slot_of`` (per node + 1, -1), ``seen`` (per
+    cluster, False) and ``marks``/``seg_of`` (see :func:`_sort_items`) are scratch, left as
+    found.
     """
     g = _clusters_of(node, head, nxt, size, clusters)
     for s in range(g):
@@ -177,7 +184,7 @@ def plan_step(
     for s in range(g):
         covered[clusters[s]] = node
     if n > sort_above:  # logits rows in memory order: the hardware prefetches far better
-        _sort_items(rows, seg, n, order.shape[0])
+        _sort_items(rows, seg, n, marks, seg_of)
     return g, n, volume, spans, lists[:used].copy()
 
 
@@ -464,8 +471,8 @@ def link(lsg, mtg, new, score, size, node_of, head, last, nxt):  # pragma: no co
 @nb.njit(**_OPTS)
 def run_step(
     x, lsg, new, parallel_above, sort_above, head, last, nxt, size, node_of, score, counts,
-    offsets, order, covered, slot_of, seen, clusters, rows, seg, in_group, state, top_idx,
-    top_e, target, prob, is_top, idx, buf, mass, node_sum, touched,
+    offsets, order, covered, slot_of, seen, marks, seg_of, clusters, rows, seg, in_group,
+    state, top_idx, top_e, target, prob, is_top, idx, buf, mass, node_sum, touched,
 ):  # pragma: no cover - compiled  # fmt: skip
     """One whole step in one call when its work is at most ``parallel_above``.
 
@@ -478,7 +485,7 @@ def run_step(
     per_line = max(1, 64 // x.itemsize)
     g, n, volume, spans, cols = plan_step(
         lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
-        clusters, rows, seg, in_group, seen,
+        clusters, rows, seg, in_group, seen, marks, seg_of,
     )  # fmt: skip
     if volume + _ROW_COST * n > parallel_above:
         return -1, g, n, spans, cols

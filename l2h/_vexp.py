@@ -1,4 +1,4 @@
-"""A vectorisable float64 ``exp`` for numba kernels, and the bit casts it needs.
+"""A vectorisable float64 ``exp`` for numba kernels, and the LLVM intrinsics they use.
 
 NumPy's ``exp`` cannot be called per row from a numba kernel, and numba's ``math.exp`` is a
 scalar libm call (about 5 ns here), which LLVM cannot vectorise. :func:`exp_nonpositive`
@@ -6,7 +6,8 @@ is plain arithmetic that LLVM turns into SIMD code inside any loop: Cody-Waite r
 reduction by ``ln 2`` and a degree-12 Taylor polynomial on ``|r| <= ln(2) / 2``, evaluated
 in Estrin's scheme. Its error is at most about 2.2 ulp over ``[-708.39, 0]`` (checked in the
 tests against NumPy); below ``-708.39`` (where the true result is subnormal, under
-``2.5e-308``) it returns 0.
+``2.5e-308``) it returns 0. Also here: bit casts, a prefetch hint and a count of trailing
+zero bits.
 """
 
 from __future__ import annotations
@@ -113,3 +114,18 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return types.none(array, index), codegen
+
+
+@intrinsic
+def trailing_zeros(typingctx, value):
+    """Number of trailing zero bits of a nonzero uint64 (``llvm.cttz``: one instruction)."""
+    if value != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.cttz.i64")
+        return builder.call(fn, [args[0], ir.IntType(1)(1)])
+
+    return types.uint64(types.uint64), codegen

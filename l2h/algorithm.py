@@ -426,6 +426,8 @@ class _Merger:
         self.nxt = np.full(k, -1, np.int64)
         self.slot_of = np.full(n_nodes + 1, -1, np.int64)
         self.seen = np.zeros(k, np.bool_)
+        self.marks = np.zeros((n + 63) // 64, np.uint64)  # a bit a row (see _sort_items)
+        self.seg_of = np.empty(n, np.int64)
         self.in_group = np.zeros(k, np.bool_)
         self.clusters = np.empty(k, np.int64)
         self.rows = np.empty(n, np.int64)
@@ -479,8 +481,8 @@ class _Merger:
         mtg, g, n, spans, cols = _steps.run_step(
             self.x, lsg, new, parallel_above, _SORT_ROWS, self.head, self.last, self.nxt,
             self.size, self.node_of, self.score, st.counts, st.offsets, st.order,
-            self.covered, self.slot_of, self.seen, self.clusters, self.rows, self.seg,
-            self.in_group, self.state, self.top_idx, self.top_e,
+            self.covered, self.slot_of, self.seen, self.marks, self.seg_of, self.clusters,
+            self.rows, self.seg, self.in_group, self.state, self.top_idx, self.top_e,
             self.target, self.prob, *self.scratch[0], self.mass, self.node_sum, self.touched,
         )  # fmt: skip
         if mtg >= 0:

@@ -1,4 +1,5 @@
-"""The numba kernels behind ``l2h.fit``: the vectorised exp, the float32 pass, cluster stats."""
+"""The numba kernels behind ``l2h.fit``: the vectorised exp, the float32 pass, cluster stats,
+the row sort of a merge step."""
 
 from __future__ import annotations
 
@@ -131,3 +132,19 @@ def test_cluster_stats_sum_and_mean_like_numpy():
         np.testing.assert_array_equal(sorted_conf[offsets[c] : offsets[c + 1]], members)
         assert sums[c] == (np.sum(members) if members.size else 0.0)
         assert means[c] == (np.mean(members) if members.size else 0.0)
+
+
+@pytest.mark.parametrize("n_items", [1, 63, 64, 65, 700, 5000])
+def test_sort_items_orders_rows_and_keeps_their_segments(n_items):
+    """A step's items are sorted by row through a bitmap, which is left all zero."""
+    n_rows = 10_000
+    rng = np.random.default_rng(n_items)
+    rows = rng.choice(n_rows - 1, n_items, replace=False).astype(np.int64)
+    rows[0] = n_rows - 1  # the last bit of the last word
+    seg = rng.integers(0, 50, n_items).astype(np.int64)
+    expected = sorted(zip(rows.tolist(), seg.tolist(), strict=True))
+    marks = np.zeros((n_rows + 63) // 64, np.uint64)
+    seg_of = np.empty(n_rows, np.int64)
+    _steps._sort_items(rows, seg, n_items, marks, seg_of)
+    assert list(zip(rows.tolist(), seg.tolist(), strict=True)) == expected
+    assert not marks.any()
