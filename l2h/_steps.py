@@ -422,6 +422,9 @@ def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - com
     for c in range(k):
         n_touched = 0
         for p in range(offsets[c], offsets[c + 1]):
+            if p + _AHEAD < n:  # rows in cluster order are scattered: fetch ahead
+                prefetch(target, order[p + _AHEAD])
+                prefetch(prob, order[p + _AHEAD])
             i = order[p]
             t = target[i]
             if acc[t] == 0.0:
