@@ -246,6 +246,12 @@ def _prefetch_summary(p, state, top_idx, top_e):  # pragma: no cover - compiled
     prefetch(state, p * state.shape[1])
 
 
+@nb.njit(inline="always", **_OPTS)
+def _columns_per_line(x):  # pragma: no cover - compiled
+    """Logits in a 64-byte cache line."""
+    return max(1, 64 // x.itemsize)
+
+
 @nb.njit(**_OPTS)
 def _prefetch_lines(x, p, s, spans, cols):  # pragma: no cover - compiled
     """Prefetch the logits of row ``p`` that its group cluster ``s`` gathers.
@@ -255,7 +261,7 @@ def _prefetch_lines(x, p, s, spans, cols):  # pragma: no cover - compiled
     """
     k = x.shape[1]
     base = p * k
-    last = max(1, 64 // x.itemsize) - 1
+    last = _columns_per_line(x) - 1
     for t in range(spans[s, 2], spans[s, 3]):
         c = cols[t]
         prefetch(x, base + c)
@@ -485,7 +491,7 @@ def run_step(
     step is larger: the caller then shares :func:`reassign_rows` between threads and calls
     :func:`finish_step`.
     """
-    per_line = max(1, 64 // x.itemsize)
+    per_line = _columns_per_line(x)
     g, n, volume, spans, cols = plan_step(
         lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
         clusters, rows, seg, in_group, seen, marks, seg_of,
