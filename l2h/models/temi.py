@@ -19,14 +19,15 @@ with ``beta = 0.6`` and the instance weight ``w(x, x') = (1/H) sum_h sum_k q_t^h
 q_t^h(k|x')`` (no gradient, shared by the heads). The total loss is the mean over heads.
 
 Defaults follow the official README's CIFAR command: 16 heads, batch 1024, 100 epochs, AdamW
-with base learning rate 1e-4 *scaled by batch_size / 256* as the official code does (so 4e-4
-at batch 1024), linear warm-up over 20 epochs then cosine decay to ``min_lr = 1e-4`` (not
-scaled), weight decay 1e-4 on weights and weight-norm gains (biases excluded; the official
-rule), teacher momentum 0.996 constant (``final_momentum`` > ``momentum`` gives the official
-cosine schedule), last layer frozen during the first epoch (``freeze_last_layer=1``),
-embeddings used raw (``embed_norm=True`` standardises each dimension with the training mean
-and standard deviation). Several spaces are concatenated; for the neighbour search each space
-is L2-normalised first, so the cosine similarity is the mean of the per-space ones.
+with base learning rate 1e-4 and ``min_lr = 1e-4``, both *scaled by batch_size / 256* as the
+official code does (so a constant 4e-4 after warm-up at batch 1024), linear warm-up over 20
+epochs then cosine decay to the scaled ``min_lr``, weight decay 1e-4 on weights and weight-norm
+gains (biases excluded; the official rule), teacher momentum 0.996 constant (``final_momentum``
+above ``momentum`` gives the official cosine schedule), last layer frozen during the first
+epoch (``freeze_last_layer=1``), embeddings used raw (``embed_norm=True`` standardises each
+dimension with the training mean and standard deviation). Several spaces are concatenated; for
+the neighbour search each space is L2-normalised first, so the cosine similarity is the mean of
+the per-space ones.
 
 The head kept is the one with the lowest average loss in the final epoch (never chosen with
 labels). Logits given to L2H: the kept head's *teacher* output divided by the teacher
@@ -85,6 +86,9 @@ def mine_neighbours(
     chunk: int = 4096,
 ) -> np.ndarray:
     """Indices of every point's ``k`` nearest neighbours by cosine similarity (self excluded).
+
+    Self is excluded for every N (the official chunked search above 80,000 points keeps it for
+    all but its first 64 rows; see docs/models.md).
 
     Parameters
     ----------
@@ -200,7 +204,7 @@ class TEMI(FlatModel):
     lr : float, default 1e-4
         Base learning rate for batch 256; the peak rate is ``lr * batch_size / 256``.
     min_lr : float, default 1e-4
-        Final learning rate of the cosine decay (not scaled).
+        Final learning rate of the cosine decay for batch 256; scaled like ``lr``.
     warmup_epochs : int, default 20
         Linear warm-up of the learning rate from 0 (capped at ``epochs``).
     weight_decay : float, default 1e-4
@@ -472,14 +476,20 @@ class TEMI(FlatModel):
         )
 
     def _schedules(self, step: int, state: dict) -> tuple[float, float]:
-        """Learning rate and teacher momentum at iteration ``step``."""
+        """Learning rate and teacher momentum at iteration ``step``.
+
+        As the official schedule: both ends of the learning rate scaled by ``batch / 256``, a
+        linear warm-up that reaches the peak at its last iteration (0 to peak in ``warm``
+        evenly spaced values), then a cosine decay towards the scaled ``min_lr``.
+        """
         total, per_epoch = state["total"], state["per_epoch"]
-        peak = self.lr * state["batch"] / 256  # the official linear scaling rule
+        scale = state["batch"] / 256  # the official linear scaling rule, for lr and min_lr
+        peak, end = self.lr * scale, self.min_lr * scale
         warm = min(self.warmup_epochs, self.epochs) * per_epoch
         if step < warm:
-            lr = peak * step / warm
+            lr = peak * step / max(warm - 1, 1)
         else:
-            lr = _cosine(step - warm, total - warm, peak, self.min_lr)
+            lr = _cosine(step - warm, total - warm, peak, end)
         final = self.momentum if self.final_momentum is None else self.final_momentum
         return lr, _cosine(step, total, self.momentum, final)
 
