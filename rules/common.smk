@@ -284,8 +284,12 @@ def space_files(wildcards, split):
 
 
 def model_params(wildcards):
-    """Hyperparameters of ``wildcards.model`` from the config (empty: the model's defaults)."""
-    return dict(config["models"][wildcards.model] or {})
+    """Hyperparameters of ``wildcards.model``: the study's ``models`` entry, then the dataset's
+    own ``datasets.<name>.models`` entry over it (empty: the model's defaults)."""
+    params = dict(config["models"][wildcards.model] or {})
+    own = config["datasets"].get(wildcards.dataset, {}).get("models", {})
+    params.update(own.get(wildcards.model) or {})
+    return params
 
 
 def baseline_inputs(wildcards):

@@ -10,9 +10,14 @@ on its own, and the tests compare it with the model's schedule step by step.
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
 from l2h.models.temi import TEMI
 
@@ -71,3 +76,48 @@ def test_decaying_schedule_equals_the_official_one():
     halfway = 10 * per_epoch + 45 * per_epoch  # half of the 630 cosine iterations
     assert our_lr(model, halfway, per_epoch) == pytest.approx((2.5e-4 + 5e-7) / 2)
     assert our_lr(model, 10 * per_epoch - 1, per_epoch) == pytest.approx(2.5e-4)
+
+
+# ----------------------------------------------------------------------- per-dataset settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def workflow_functions(config: dict) -> dict:
+    """rules/common.smk's functions bound to ``config``, validated as the Snakefile does."""
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    namespace = {"config": config}
+    exec(compile((ROOT / "rules" / "common.smk").read_text(), "common.smk", "exec"), namespace)
+    return namespace
+
+
+def test_paper_config_gives_temi_its_per_dataset_settings():
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    model_params = workflow_functions(config)["model_params"]
+    large = {"batch_size": 128, "knn": 25, "embed_norm": True}
+    for dataset in ("imagenet", "inat21"):
+        params = model_params(SimpleNamespace(dataset=dataset, model="temi"))
+        assert params == large, dataset
+        TEMI(1000, **params)  # the job's keyword arguments are valid
+    for dataset in ("cifar10", "cifar100", "food101"):
+        assert model_params(SimpleNamespace(dataset=dataset, model="temi")) == {}
+    assert model_params(SimpleNamespace(dataset="imagenet", model="turtle")) == {}
+
+
+def test_dataset_settings_merge_key_by_key_over_the_study_settings():
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    dataset = next(iter(config["datasets"]))
+    study = dict(config["models"]["temi"])
+    config["datasets"][dataset]["models"] = {"temi": {"epochs": 3, "knn": 7}}
+    model_params = workflow_functions(config)["model_params"]
+    got = model_params(SimpleNamespace(dataset=dataset, model="temi"))
+    assert got == {**study, "epochs": 3, "knn": 7} and got["epochs"] != study.get("epochs", 3)
+    assert config["models"]["temi"] == study  # the study's entry is not changed
+
+
+def test_a_dataset_setting_for_an_unknown_model_is_rejected():
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    dataset = next(iter(config["datasets"]))
+    config["datasets"][dataset]["models"] = {"temmi": {"knn": 7}}
+    with pytest.raises(WorkflowError, match="temmi"):
+        validate(config, str(ROOT / "config" / "schema.yaml"))
