@@ -131,6 +131,11 @@ _SOURCES_NOTE = (
     "X = Deep Taxonomic Networks (arXiv 2509.23602), Table 3, quoting L2H's Table 1. "
     "'unverified' marks cells known only from S."
 )
+_TEMI_NOTE = (
+    "Quoted L2H-TEMI numbers: the paper does not say how its TEMI model was chosen (the official "
+    "TEMI evaluation keeps the best test score over saved checkpoints, a choice made with test "
+    "labels); ours come from the final TEMI model (docs/models.md)."
+)
 
 
 # --------------------------------------------------------------------------------- loading
@@ -645,6 +650,16 @@ def _has_paper(table: pd.DataFrame) -> bool:
     return any(c.endswith("_paper") for c in table.columns)
 
 
+def _paper_note(table: pd.DataFrame) -> str | None:
+    """The note under a table with quoted numbers (with the TEMI note when TEMI is quoted)."""
+    if not _has_paper(table):
+        return None
+    quoted = table[[c for c in table.columns if c.endswith("_paper")]].notna().any(axis=1)
+    if "model" in table and bool((quoted & (table["model"] == "temi")).any()):
+        return f"{_SOURCES_NOTE} {_TEMI_NOTE}"
+    return _SOURCES_NOTE
+
+
 def to_csv(table: pd.DataFrame) -> str:
     """The wide table as CSV text (numbers unrounded; paper columns included)."""
     return table.to_csv(index=False, lineterminator="\n")
@@ -668,8 +683,9 @@ def to_markdown(table: pd.DataFrame, caption: str | None = None) -> str:
     lines.append("| " + " | ".join(shown.columns) + " |")
     lines.append("|" + "|".join("---" for _ in shown.columns) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in cells]
-    if _has_paper(table):
-        lines += ["", _SOURCES_NOTE]
+    note = _paper_note(table)
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -715,7 +731,7 @@ def to_latex(table: pd.DataFrame, caption: str | None = None, label: str | None 
     numeric = {"Seeds", *scores, *(f"{name} (paper)" for name in scores)}
     spec = "".join("r" if c in numeric else "l" for c in shown.columns)
     lines = [r"\begin{table}[t]", r"\centering"]
-    note = _SOURCES_NOTE if _has_paper(table) else None
+    note = _paper_note(table)
     text = " ".join(t for t in (caption, note) if t)
     if text:
         lines.append(r"\caption{" + _latex_escape(text) + "}")

@@ -283,6 +283,17 @@ def test_to_markdown_shape_and_sources_note(metrics, paper):
     assert "sources" not in to_markdown(table1(metrics))
 
 
+def test_quoted_temi_numbers_carry_the_checkpoint_note(metrics, paper):
+    t = table1(metrics, paper)
+    assert (t["model"] == "temi").any() and t.loc[t["model"] == "temi", "dp_paper"].notna().all()
+    for text in (to_markdown(t), to_latex(t)):
+        assert "how its TEMI model was chosen" in text and "final TEMI model" in text
+    no_temi = table7(metrics, paper)  # quotes TURTLE and TCL rows only
+    assert not (no_temi["model"] == "temi").any()
+    assert "Deep Taxonomic Networks" in to_markdown(no_temi)
+    assert "TEMI" not in to_markdown(no_temi)
+
+
 def test_to_latex_escapes_and_balances(metrics, paper):
     text = to_latex(table1(metrics, paper), caption="T1 100%", label="tab:t1")
     assert text.count(r"\begin{tabular}") == 1 and text.count(r"\end{table}") == 1
