@@ -224,10 +224,13 @@ def level_figures():
 
 
 def dataset_taxonomy_name(dataset):
-    """The registered dataset whose ground-truth hierarchy applies to ``dataset``, or None."""
+    """The registered dataset whose ground-truth hierarchy applies to ``dataset``, or None.
+
+    Whether a registered dataset has a tree is its registry entry's ``has_tree``.
+    """
     if dataset in BYO:
         return BYO[dataset].get("taxonomy")
-    return dataset if dataset != "digits" else None
+    return dataset if DATASETS[dataset].has_tree else None
 
 
 TABLES = ["table1", "table7", "levels", "supervised"]
