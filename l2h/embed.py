@@ -16,6 +16,8 @@ Backbones (see :data:`BACKBONES`):
 
 The last two download their weights on first use (Hugging Face / torch.hub caches); without a
 network they raise :class:`WeightsNotAvailableError` saying how to pre-populate the cache.
+``stand_in=True`` replaces every network (not ``pixels``) by a small deterministic stand-in
+of the same output size, for rehearsals (:mod:`l2h.stand_in`).
 
 Images are resized and normalised on the device in batches (in-memory datasets) or decoded,
 resized and cropped by DataLoader workers (image files); the model runs under
@@ -444,6 +446,7 @@ def extract(
     image_size: int | None = None,
     output: str = "features",
     progress: bool = True,
+    stand_in: bool = False,
 ) -> np.ndarray:
     """Embed every image of ``dataset`` (or the points ``indices``) with ``backbone``.
 
@@ -467,6 +470,9 @@ def extract(
         Pooled features, or the classifier's ImageNet logits.
     progress : bool, default True
         Show a tqdm progress bar on stderr.
+    stand_in : bool, default False
+        Run :func:`l2h.stand_in.stand_in_model` instead of the backbone's network (rehearsals:
+        no weights, same output size, meaningless numbers). No effect on ``pixels``.
 
     Returns
     -------
@@ -488,26 +494,35 @@ def extract(
     if backbone == "pixels":
         return _pixels(dataset, batch_size, num_workers)
     return _extract_torch(
-        dataset, backbone, batch_size, device, num_workers, image_size, output, progress
+        dataset, backbone, batch_size, device, num_workers, image_size, output, progress, stand_in
     )
 
 
-def _model_and_info(backbone: str) -> tuple[Any, BackboneInfo]:
+def _model_and_info(backbone: str, output: str, stand_in: bool) -> tuple[Any, BackboneInfo, Any]:
+    """The network, its registry entry and the function mapping a batch to ``output``."""
+    if stand_in:
+        from l2h.stand_in import stand_in_info, stand_in_model
+
+        info = stand_in_info(backbone, BACKBONES.get(backbone))
+        model = stand_in_model(backbone, info.logits_dim if output == "logits" else info.dim)
+        return model, info, model
     if backbone in _LOADERS:
-        return _LOADERS[backbone](), BACKBONES[backbone]
-    return _load_timm_classifier(backbone)
+        model, info = _LOADERS[backbone](), BACKBONES[backbone]
+    else:
+        model, info = _load_timm_classifier(backbone)
+    return model, info, _forward(model, backbone, output)
 
 
 def _extract_torch(
-    dataset, backbone, batch_size, device, num_workers, image_size, output, progress
+    dataset, backbone, batch_size, device, num_workers, image_size, output, progress, stand_in
 ):
     dev = _device(device)
-    model, info = _model_and_info(backbone)
+    model, info, forward = _model_and_info(backbone, output, stand_in)
     return extract_with_model(
         dataset,
         model,
         info,
-        forward=_forward(model, backbone, output),
+        forward=forward,
         batch_size=batch_size,
         device=dev,
         num_workers=num_workers,
@@ -595,6 +610,7 @@ def extract_to_file(
     subset: int | None = None,
     seed: int = 0,
     download: bool = True,
+    stand_in: bool = False,
     **kw: Any,
 ) -> None:
     """Load a dataset split, :func:`extract` it and :func:`save_embeddings` with metadata.
@@ -617,13 +633,16 @@ def extract_to_file(
         Seed of ``subset``.
     download : bool, default True
         Whether missing downloadable data is fetched.
+    stand_in : bool, default False
+        As in :func:`extract`; recorded in the metadata (``stand_in``, and ``note`` saying the
+        numbers mean nothing) whenever a network was replaced.
     **kw
         Passed to :func:`extract` (batch_size, device, image_size, output, ...).
 
     Notes
     -----
     Metadata: dataset, split, backbone, output, source, preprocessing, image_size, n, dim,
-    subset, seed, indices (when a subset was taken), l2h version.
+    subset, seed, indices (when a subset was taken), stand_in (and note), l2h version.
     """
     import l2h
 
@@ -632,8 +651,13 @@ def extract_to_file(
     dataset = load_dataset(dataset_name, split, root=root, download=download)
     if subset is not None:
         indices = subset_indices(dataset.labels, subset, seed=seed)
-    features = extract(dataset, backbone, indices=indices, **kw)
+    features = extract(dataset, backbone, indices=indices, stand_in=stand_in, **kw)
+    replaced = stand_in and backbone != "pixels"
     info = BACKBONES.get(backbone)
+    if replaced:
+        from l2h.stand_in import NOTE, stand_in_info
+
+        info = stand_in_info(backbone, info)
     image_size = kw.get("image_size") or (info.image_size if info else None)
     meta = {
         "dataset": dataset_name,
@@ -646,6 +670,9 @@ def extract_to_file(
         "subset": subset,
         "seed": seed if subset is not None else None,
         "indices": None if indices is None else np.asarray(indices).astype(int).tolist(),
+        "stand_in": replaced,
         "l2h_version": l2h.__version__,
     }
+    if replaced:
+        meta["note"] = NOTE
     save_embeddings(Path(path), features, meta)

@@ -124,7 +124,9 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
     -------
     dict
         ``git`` (``commit``, ``dirty``), ``packages`` (distribution -> version or None),
-        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601).
+        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601);
+        for a config with ``stand_in_backbones: true`` also ``stand_in_backbones`` and ``note``
+        (:data:`l2h.stand_in.NOTE`: the results are a rehearsal whose numbers mean nothing).
 
     Raises
     ------
@@ -133,7 +135,7 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
     """
     if not isinstance(config, dict):
         raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    return {
+    record = {
         "git": git_info(repo_dir),
         "packages": {**package_versions(), "l2h": _l2h_version()},
         "python": platform.python_version(),
@@ -144,6 +146,12 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
         "config": config,
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if config.get("stand_in_backbones"):
+        from l2h.stand_in import NOTE
+
+        record["stand_in_backbones"] = True
+        record["note"] = NOTE
+    return record
 
 
 def write_provenance(
