@@ -655,7 +655,8 @@ def extract_to_file(
     replaced = stand_in and backbone != "pixels"
     info = BACKBONES.get(backbone)
     if replaced:
-        from l2h.stand_in import NOTE, stand_in_info
+        from l2h.provenance import STAND_IN_NOTE
+        from l2h.stand_in import stand_in_info
 
         info = stand_in_info(backbone, info)
     image_size = kw.get("image_size") or (info.image_size if info else None)
@@ -674,5 +675,5 @@ def extract_to_file(
         "l2h_version": l2h.__version__,
     }
     if replaced:
-        meta["note"] = NOTE
+        meta["note"] = STAND_IN_NOTE
     save_embeddings(Path(path), features, meta)

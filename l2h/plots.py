@@ -49,7 +49,7 @@ def plot_dendrogram(
     dpi : int, default 150
         Resolution of raster formats.
     note : str, optional
-        A caption line under the figure (e.g. :data:`l2h.stand_in.NOTE` for a rehearsal).
+        A caption line under the figure (e.g. :data:`l2h.provenance.STAND_IN_NOTE` for a rehearsal).
 
     Raises
     ------

@@ -25,6 +25,7 @@ from l2h.io import atomic_write_text
 
 __all__ = [
     "PACKAGES",
+    "STAND_IN_NOTE",
     "config_hash",
     "git_info",
     "package_versions",
@@ -47,6 +48,11 @@ PACKAGES: tuple[str, ...] = (
     "timm",
     "clustpy",
 )
+
+
+#: What every table, figure, embedding sidecar and provenance record of a study with
+#: ``stand_in_backbones: true`` says (see :mod:`l2h.stand_in`).
+STAND_IN_NOTE = "REHEARSAL: stand-in backbones on stand-in data, the numbers mean nothing"
 
 
 def config_hash(config: Any) -> str:
@@ -126,7 +132,7 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
         ``git`` (``commit``, ``dirty``), ``packages`` (distribution -> version or None),
         ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601);
         for a config with ``stand_in_backbones: true`` also ``stand_in_backbones`` and ``note``
-        (:data:`l2h.stand_in.NOTE`: the results are a rehearsal whose numbers mean nothing).
+        (:data:`STAND_IN_NOTE`: the results are a rehearsal whose numbers mean nothing).
 
     Raises
     ------
@@ -147,10 +153,8 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     if config.get("stand_in_backbones"):
-        from l2h.stand_in import NOTE
-
         record["stand_in_backbones"] = True
-        record["note"] = NOTE
+        record["note"] = STAND_IN_NOTE
     return record
 
 

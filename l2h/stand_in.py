@@ -12,7 +12,8 @@ the normalised image over a :data:`POOL` x :data:`POOL` grid and maps the 48 val
 downloaded, and the result is the same on every CPU run.
 
 Everything made from stand-ins says so: the embeddings' sidecar JSON (``stand_in: true``),
-``provenance.json`` and the caption of every table and figure carry :data:`NOTE`. Raw pixels
+``provenance.json`` and the caption of every table and figure carry
+:data:`l2h.provenance.STAND_IN_NOTE`. Raw pixels
 (backbone ``pixels``) are not a network and are never replaced.
 """
 
@@ -25,10 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from l2h.embed import BackboneInfo
 
-__all__ = ["IMAGENET_CLASSES", "IMAGE_SIZE", "NOTE", "POOL", "stand_in_info", "stand_in_model"]
-
-#: The caption every table and figure of a stand-in study carries.
-NOTE = "REHEARSAL: stand-in backbones on stand-in data, the numbers mean nothing"
+__all__ = ["IMAGENET_CLASSES", "IMAGE_SIZE", "POOL", "stand_in_info", "stand_in_model"]
 #: Input size of every stand-in (shorter side resized to it, then a center crop).
 IMAGE_SIZE = 32
 #: Side of the average-pooling grid the stand-in reads.

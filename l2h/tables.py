@@ -762,8 +762,8 @@ def write_tables(
     n_clusters : mapping of str to int, optional
         As in :func:`table1`.
     note : str, optional
-        Put first in every caption (Markdown and LaTeX), e.g. :data:`l2h.stand_in.NOTE` for a
-        rehearsal; the CSV files hold the data only.
+        Put first in every caption (Markdown and LaTeX), e.g.
+        :data:`l2h.provenance.STAND_IN_NOTE` for a rehearsal; the CSV files hold the data only.
 
     Returns
     -------

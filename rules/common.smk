@@ -11,7 +11,7 @@
 
 from l2h.baselines import BASELINES
 from l2h.data import DATASETS
-from l2h.stand_in import NOTE as STAND_IN_NOTE
+from l2h.provenance import STAND_IN_NOTE
 
 HIERARCHY_SPLIT = config["hierarchy_split"]
 EVAL_SPLITS = config["eval_splits"]

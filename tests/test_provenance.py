@@ -100,8 +100,8 @@ def test_write_provenance_atomic_json(tmp_path):
 
 
 def test_a_stand_in_study_says_so_in_its_provenance():
-    from l2h.stand_in import NOTE
+    from l2h.provenance import STAND_IN_NOTE
 
     record = provenance({"study": "rehearsal", "stand_in_backbones": True})
-    assert record["stand_in_backbones"] is True and record["note"] == NOTE
+    assert record["stand_in_backbones"] is True and record["note"] == STAND_IN_NOTE
     assert "note" not in provenance({"study": "demo", "stand_in_backbones": False})
