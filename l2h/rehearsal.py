@@ -18,7 +18,7 @@ class, order and family counts (3, 13, 51, 273, 1,103: ``config.yaml`` clusters 
 family level, K = 1,103).
 
 Every class has :data:`PER_CLASS` images in each split. An image is its class's colour pattern
-plus noise: tiny (8-32 px) and meaningless. Numbers computed on these data mean nothing.
+plus noise: tiny (12-32 px) and meaningless. Numbers computed on these data mean nothing.
 """
 
 from __future__ import annotations
