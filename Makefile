@@ -1,4 +1,4 @@
-# The two commands of the README quick start: `make demo` and `make test`.
+# The commands of the README: `make demo`, `make test` and `make rehearsal`.
 # Each one first builds the project's virtual environment (.venv) if it is missing or stale.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +10,11 @@ APT_PACKAGES := wordnet-base dataset-fashion-mnist
 APT_FILES := /usr/share/wordnet/data.noun /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint install system-deps
+# The rehearsal's stand-in data go where config/rehearsal.yaml reads them (an ignored folder).
+REHEARSAL_CONFIG := config/rehearsal.yaml
+REHEARSAL_DATA := $(shell sed -n 's/^data_root: *//p' $(REHEARSAL_CONFIG))
+
+.PHONY: demo test rehearsal lint install system-deps
 
 install: system-deps $(VENV)/.installed
 
@@ -34,6 +38,14 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Every job of the paper's study (config.yaml), on stand-in data and stand-in backbones: offline,
+# CPU, minutes. The numbers mean nothing; see the README, "Rehearsal".
+rehearsal: install
+	$(BIN)/python -m l2h.rehearsal $(REHEARSAL_DATA)
+	$(BIN)/snakemake --cores 2 --configfile $(REHEARSAL_CONFIG)
+	$(BIN)/snakemake --cores 2 --configfile $(REHEARSAL_CONFIG) \
+	  --report results/rehearsal/report.html
 
 lint: install
 	$(BIN)/ruff check .

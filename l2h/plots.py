@@ -28,6 +28,7 @@ def plot_dendrogram(
     title: str | None = None,
     max_leaves: int = 60,
     dpi: int = 150,
+    note: str | None = None,
 ) -> None:
     """Draw the dendrogram of a tree and save it as an image, atomically.
 
@@ -47,6 +48,8 @@ def plot_dendrogram(
         truncation; collapsed nodes show their number of clusters in brackets).
     dpi : int, default 150
         Resolution of raster formats.
+    note : str, optional
+        A caption line under the figure (e.g. :data:`l2h.provenance.STAND_IN_NOTE` for a rehearsal).
 
     Raises
     ------
@@ -83,11 +86,13 @@ def plot_dendrogram(
     ax.spines[["top", "right", "left"]].set_visible(False)
     if title:
         ax.set_title(title)
-    _save(fig, path, dpi)
+    _save(fig, path, dpi, note)
 
 
-def _save(fig: Any, path: str | os.PathLike, dpi: int) -> None:
-    """Save a figure atomically; the format follows the suffix (default PNG)."""
+def _save(fig: Any, path: str | os.PathLike, dpi: int, note: str | None = None) -> None:
+    """Save a figure atomically, ``note`` as a caption under it; format from the suffix."""
+    if note:
+        fig.supxlabel(note, color="#b00000", fontsize=9, fontweight="bold")
     suffix = os.path.splitext(os.fspath(path))[1]
     with atomic_path(path, suffix=suffix) as tmp:
         fig.savefig(tmp, format=suffix.lstrip(".") or "png", dpi=dpi)
@@ -108,6 +113,7 @@ def plot_dendrogram_top(
     n_merges: int = 30,
     title: str | None = None,
     dpi: int = 150,
+    note: str | None = None,
 ) -> Any:
     """Draw only the top of a large tree: its last ``n_merges`` merges, atomically saved.
 
@@ -131,6 +137,8 @@ def plot_dendrogram_top(
         Number of top merges drawn (all of them when the tree has fewer).
     title : str, optional
     dpi : int, default 150
+    note : str, optional
+        A caption line under the figure (as in :func:`plot_dendrogram`).
 
     Returns
     -------
@@ -169,7 +177,7 @@ def plot_dendrogram_top(
     ax.set_xlabel("merge step" if _is_merge_order(z) else "height")
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.set_title(title or f"top {shown - 1} merges of {n_leaves} clusters")
-    _save(fig, path, dpi)
+    _save(fig, path, dpi, note)
     return fig
 
 
@@ -224,6 +232,7 @@ def plot_k_sensitivity(
     split: str = "test",
     title: str | None = None,
     dpi: int = 150,
+    note: str | None = None,
 ) -> Any:
     """Scores against the number of clusters K (paper Figure 5), mean ± std over seeds.
 
@@ -247,6 +256,8 @@ def plot_k_sensitivity(
         Which L2H rows to use.
     title : str, optional
     dpi : int, default 150
+    note : str, optional
+        A caption line under the figure (as in :func:`plot_dendrogram`).
 
     Returns
     -------
@@ -289,7 +300,7 @@ def plot_k_sensitivity(
     ax.set_ylabel("score")
     ax.legend()
     ax.set_title(title or f"{dataset}, {_label('l2h', model)}: sensitivity to K")
-    _save(fig, path, dpi)
+    _save(fig, path, dpi, note)
     return fig
 
 
@@ -313,6 +324,7 @@ def plot_level_scores(
     n_clusters: int | None = None,
     title: str | None = None,
     dpi: int = 150,
+    note: str | None = None,
 ) -> Any:
     """Scores per ground-truth level, coarse to fine (one panel per score, one line per method).
 
@@ -331,6 +343,8 @@ def plot_level_scores(
         K to draw when the study has several for ``dataset``.
     title : str, optional
     dpi : int, default 150
+    note : str, optional
+        A caption line under the figure (as in :func:`plot_dendrogram`).
 
     Returns
     -------
@@ -368,5 +382,5 @@ def plot_level_scores(
     axes[0].set_ylabel("score")
     axes[0].legend(fontsize=8)
     fig.suptitle(title or f"{dataset}: scores per level")
-    _save(fig, path, dpi)
+    _save(fig, path, dpi, note)
     return fig

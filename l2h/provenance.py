@@ -25,6 +25,7 @@ from l2h.io import atomic_write_text
 
 __all__ = [
     "PACKAGES",
+    "STAND_IN_NOTE",
     "config_hash",
     "git_info",
     "package_versions",
@@ -47,6 +48,11 @@ PACKAGES: tuple[str, ...] = (
     "timm",
     "clustpy",
 )
+
+
+#: What every table, figure, embedding sidecar and provenance record of a study with
+#: ``stand_in_backbones: true`` says (see :mod:`l2h.stand_in`).
+STAND_IN_NOTE = "REHEARSAL: stand-in backbones on stand-in data, the numbers mean nothing"
 
 
 def config_hash(config: Any) -> str:
@@ -124,7 +130,9 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
     -------
     dict
         ``git`` (``commit``, ``dirty``), ``packages`` (distribution -> version or None),
-        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601).
+        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601);
+        for a config with ``stand_in_backbones: true`` also ``stand_in_backbones`` and ``note``
+        (:data:`STAND_IN_NOTE`: the results are a rehearsal whose numbers mean nothing).
 
     Raises
     ------
@@ -133,7 +141,7 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
     """
     if not isinstance(config, dict):
         raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    return {
+    record = {
         "git": git_info(repo_dir),
         "packages": {**package_versions(), "l2h": _l2h_version()},
         "python": platform.python_version(),
@@ -144,6 +152,10 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
         "config": config,
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if config.get("stand_in_backbones"):
+        record["stand_in_backbones"] = True
+        record["note"] = STAND_IN_NOTE
+    return record
 
 
 def write_provenance(

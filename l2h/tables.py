@@ -760,6 +760,7 @@ def write_tables(
     paper_csv: str | os.PathLike | None = None,
     *,
     n_clusters: Mapping[str, int] | None = None,
+    note: str | None = None,
 ) -> list[Path]:
     """Write every table as ``<name>.csv``, ``<name>.md`` and ``<name>.tex``, atomically.
 
@@ -776,6 +777,9 @@ def write_tables(
         Paper numbers; defaults to the bundled ``l2h/paper_numbers.csv``.
     n_clusters : mapping of str to int, optional
         As in :func:`table1`.
+    note : str, optional
+        Put first in every caption (Markdown and LaTeX), e.g.
+        :data:`l2h.provenance.STAND_IN_NOTE` for a rehearsal; the CSV files hold the data only.
 
     Returns
     -------
@@ -793,14 +797,15 @@ def write_tables(
     out_dir = Path(out_dir)
     written = []
     for name, table in tables.items():
-        caption = _CAPTIONS[name]
+        caption = _CAPTIONS[name] if note is None else f"{note}. {_CAPTIONS[name]}"
         texts = {
             "csv": to_csv(table),
             "md": to_markdown(table, caption),
             "tex": to_latex(table, caption, label=f"tab:{name}"),
         }
         if _no_measured_rows(table):
-            texts = {"csv": NO_ROWS + "\n", "md": NO_ROWS + "\n", "tex": f"% {NO_ROWS}\n"}
+            empty = NO_ROWS if note is None else f"{note}. {NO_ROWS}"
+            texts = {"csv": NO_ROWS + "\n", "md": empty + "\n", "tex": f"% {empty}\n"}
         for suffix, text in texts.items():
             path = out_dir / f"{name}.{suffix}"
             atomic_write_text(path, text)

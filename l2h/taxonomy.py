@@ -47,6 +47,7 @@ __all__ = [
     "imagenet1k",
     "imagenet1k_wnids",
     "inaturalist21",
+    "inaturalist21_in",
     "read_wordnet_nouns",
     "wordnet_noun_file",
 ]
@@ -902,8 +903,29 @@ def imagenet1k(
     return tax
 
 
+def inaturalist21_in(root: str | os.PathLike | None) -> Taxonomy:
+    """The iNaturalist 2021 taxonomy from the dataset folder ``root`` (``val.json``, else
+    ``train.json``; both list the same categories).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` is None or holds neither annotation file.
+    """
+    folder = Path(root) if root is not None else None
+    for candidate in ("val.json", "train.json"):
+        if folder is not None and (folder / candidate).is_file():
+            return inaturalist21(folder / candidate)
+    raise FileNotFoundError(
+        f"inat21 taxonomy: no val.json or train.json in {root!r}; set datasets.inat21.root "
+        "to the folder holding the iNaturalist 2021 annotations"
+    )
+
+
 def for_dataset(name: str, root: str | os.PathLike | None = None) -> Taxonomy | None:
     """The ground-truth hierarchy of a registered dataset, or None when it has none.
+
+    Whether a dataset has one is its registry entry's ``tree`` (``l2h.data.DATASETS``).
 
     Parameters
     ----------
@@ -911,33 +933,21 @@ def for_dataset(name: str, root: str | os.PathLike | None = None) -> Taxonomy | 
         Registered dataset name (``l2h.data.DATASETS``).
     root : path-like, optional
         The dataset's folder: iNaturalist 2021 reads ``<root>/val.json`` (or ``train.json``);
-        CIFAR-100 uses the packaged table when None.
+        the others use packaged tables (or WordNet) and ignore it.
 
     Returns
     -------
     Taxonomy or None
-        None for ``digits`` (no hierarchy) and for unknown names.
+        None for datasets without a tree (digits, Food-101) and for unknown names.
 
     Raises
     ------
     FileNotFoundError
         For ``inat21`` without a root holding its annotation JSON.
     """
-    if name == "cifar10":
-        return cifar10()
-    if name == "cifar100":
-        return cifar100()
-    if name == "fashion_mnist":
-        return fashion_mnist()
-    if name == "imagenet":
-        return imagenet1k()
-    if name == "inat21":
-        folder = Path(root) if root is not None else None
-        for candidate in ("val.json", "train.json"):
-            if folder is not None and (folder / candidate).is_file():
-                return inaturalist21(folder / candidate)
-        raise FileNotFoundError(
-            f"inat21 taxonomy: no val.json or train.json in {root!r}; set datasets.inat21.root "
-            "to the folder holding the iNaturalist 2021 annotations"
-        )
-    return None
+    from l2h.data import DATASETS
+
+    info = DATASETS.get(name)
+    if info is None or info.tree is None:
+        return None
+    return info.tree(Path(root) if root is not None else None)

@@ -72,5 +72,6 @@ rule classifier_logits:
         settings=dataset_settings,
         data_root=config["data_root"],
         device=config["device"],
+        stand_in=STAND_IN,
     script:
         "../scripts/classifier_logits.py"

@@ -11,6 +11,7 @@
 
 from l2h.baselines import BASELINES
 from l2h.data import DATASETS
+from l2h.provenance import STAND_IN_NOTE
 
 HIERARCHY_SPLIT = config["hierarchy_split"]
 EVAL_SPLITS = config["eval_splits"]
@@ -19,6 +20,10 @@ SUPERVISED = config.get("supervised")
 # Which inputs each baseline reads ("features", "logits", "pixels"), from the library's registry.
 BASELINE_INPUTS = {name: info.inputs for name, info in BASELINES.items()}
 RUN = "{dataset}/{backbone}/{model}/k{k}_seed{seed}"
+# Stand-in backbones (rehearsals): passed to the jobs that run networks; every table and
+# figure then carries CAPTION_NOTE ("the numbers mean nothing").
+STAND_IN = config["stand_in_backbones"]
+CAPTION_NOTE = STAND_IN_NOTE if STAND_IN else None
 
 
 def dataset_names():
@@ -224,10 +229,13 @@ def level_figures():
 
 
 def dataset_taxonomy_name(dataset):
-    """The registered dataset whose ground-truth hierarchy applies to ``dataset``, or None."""
+    """The registered dataset whose ground-truth hierarchy applies to ``dataset``, or None.
+
+    Whether a registered dataset has a tree is its registry entry's ``has_tree``.
+    """
     if dataset in BYO:
         return BYO[dataset].get("taxonomy")
-    return dataset if dataset != "digits" else None
+    return dataset if DATASETS[dataset].has_tree else None
 
 
 TABLES = ["table1", "table7", "levels", "supervised"]

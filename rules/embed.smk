@@ -27,6 +27,7 @@ rule embed:
         settings=dataset_settings,
         data_root=config["data_root"],
         device=config["device"],
+        stand_in=STAND_IN,
     script:
         "../scripts/embed.py"
 

@@ -1,5 +1,6 @@
 # Stage 4: hierarchies, built from the logits of the hierarchy split (config hierarchy_split,
-# default train: our choice, the paper does not say). L2H gives one tree per aggregation;
+# default train: the paper's protocol infers the hierarchy from the train split's logits and
+# scores the test split). L2H gives one tree per aggregation;
 # every baseline gives a tree plus the leaf of each point of the evaluation splits.
 
 

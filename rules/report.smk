@@ -24,6 +24,8 @@ rule tables:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        note=CAPTION_NOTE,
     script:
         "../scripts/make_tables.py"
 
@@ -52,6 +54,7 @@ rule plot_dendrogram:
         runtime=10,
     params:
         supervised=lambda wildcards: wildcards.model == "supervised",
+        note=CAPTION_NOTE,
     script:
         "../scripts/plot_dendrogram.py"
 
@@ -74,6 +77,8 @@ rule plot_k_sensitivity:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        note=CAPTION_NOTE,
     script:
         "../scripts/plot_k_sensitivity.py"
 
@@ -93,5 +98,7 @@ rule plot_levels:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        note=CAPTION_NOTE,
     script:
         "../scripts/plot_levels.py"

@@ -5,9 +5,9 @@ from typing import Any
 
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
-from l2h.embed import extract
 
 from l2h.data import load_dataset
+from l2h.embed import extract
 from l2h.io import atomic_save_npy
 
 
@@ -24,6 +24,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         batch_size=settings.get("batch_size", 256),
         device=smk.params.device,
         num_workers=max(0, smk.threads - 1),
+        stand_in=smk.params.stand_in,
     )
     if logits.shape[1] != int(smk.wildcards.k):
         raise ValueError(

@@ -32,6 +32,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         device=smk.params.device,
         num_workers=max(0, smk.threads - 1),
         progress=True,
+        stand_in=smk.params.stand_in,
     )
 
 

@@ -12,7 +12,7 @@ from l2h.tables import write_tables
 def main(smk: Any, log: logging.Logger) -> None:
     """Write every table next to ``output[0]``, the paper's quoted numbers beside ours."""
     out_dir = Path(smk.output[0]).parent
-    written = write_tables(smk.input[0], out_dir)
+    written = write_tables(smk.input[0], out_dir, note=smk.params.note)
     log.info("wrote %s", written)
     missing = [path for path in smk.output if not Path(path).is_file()]
     if missing:

@@ -31,13 +31,14 @@ def main(smk: Any, log: logging.Logger) -> None:
             y_pred=y_pred,
             class_names=class_names,
             title=title,
+            note=smk.params.note,
         )
         return
     if smk.params.supervised:  # the leaves are the classifier's own classes
         names = [f"{name} (c{k})" for k, name in enumerate(class_names)]
     else:
         names = cluster_names(y_true, y_pred, class_names, tree.n_clusters)
-    plot_dendrogram(tree, names, smk.output[0], title=title)
+    plot_dendrogram(tree, names, smk.output[0], title=title, note=smk.params.note)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from l2h.data import (
     check_available,
     load_dataset,
     load_labels,
+    release_mismatches,
     subset_indices,
 )
 
@@ -76,6 +77,20 @@ def test_registry_names_and_classes():
     sizes = {name: info.n_classes for name, info in DATASETS.items()}
     assert sizes["cifar100"] == 100 and sizes["imagenet"] == 1000 and sizes["inat21"] == 10000
     assert {n for n, i in DATASETS.items() if i.needs_root} == {"imagenet", "inat21"}
+
+
+def test_whether_a_dataset_has_a_tree_is_decided_by_its_registry_entry():
+    from l2h.taxonomy import for_dataset
+
+    without = {n for n, i in DATASETS.items() if not i.has_tree}
+    assert without == {"digits", "food101"}
+    for name in ("digits", "food101", "cifar10", "cifar100", "fashion_mnist"):
+        tree = for_dataset(name)
+        assert (tree is None) == (name in without)
+        if tree is not None:
+            assert tree.n_classes == DATASETS[name].n_classes
+    with pytest.raises(FileNotFoundError, match="inat21"):
+        for_dataset("inat21")  # has a tree, read from the dataset's annotations
 
 
 def test_unknown_dataset_and_split_are_named():
@@ -304,6 +319,38 @@ def test_cifar10_corrupted_batch_is_named(tiny_cifar10, tmp_path):
     batch.write_bytes(batch.read_bytes()[:100])
     with pytest.raises(DatasetIntegrityError, match="data_batch_3"):
         load_dataset("cifar10", "train", root=root)
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "named"),
+    [
+        ("data_batch_2", {"data": np.zeros((2, 100), np.uint8), "labels": [1, 7]}, "3072"),
+        ("data_batch_2", {"data": np.zeros((2, 3072), np.uint8)}, "labels"),
+        ("data_batch_2", [1, 2, 3], "not a CIFAR pickle"),
+        ("batches.meta", {"label_names": ["a", "b"]}, "expected 10"),
+    ],
+)
+def test_an_extracted_cifar_folder_is_checked_for_its_layout(
+    tiny_cifar10, tmp_path, file, content, named
+):
+    root = tmp_path / "data"
+    load_dataset("cifar10", "test", root=root)
+    (root / "cifar-10-batches-py" / file).write_bytes(pickle.dumps(content))
+    with pytest.raises(DatasetIntegrityError, match=named) as info:
+        load_dataset("cifar10", "train", root=root)
+    assert file in str(info.value)
+
+
+def test_release_mismatches_names_the_files_that_differ_from_the_release(tiny_cifar10, tmp_path):
+    root = tmp_path / "data"
+    load_dataset("cifar10", "test", root=root)
+    assert release_mismatches("cifar10", root) == []  # the (fake) release's own bytes
+    batch = root / "cifar-10-batches-py" / "data_batch_4"
+    raw = pickle.loads(batch.read_bytes())
+    batch.write_bytes(pickle.dumps(raw, protocol=2))  # same data, other bytes: still loads
+    assert len(load_dataset("cifar10", "train", root=root)) == 10
+    assert release_mismatches("cifar10", root) == ["data_batch_4"]
+    assert release_mismatches("digits") is None
 
 
 # ----------------------------------------------------------------------------- Food-101

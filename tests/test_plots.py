@@ -128,3 +128,21 @@ def test_plot_dendrogram_still_writes_atomically(tmp_path):
     plot_dendrogram(_eight_cluster_tree(), list("abcdefgh"), path)
     assert _is_png(path)
     assert [p.name for p in tmp_path.iterdir()] == ["d.png"]
+
+
+def test_every_figure_can_carry_a_caption_note(tmp_path, metrics):
+    note = "REHEARSAL: the numbers mean nothing"
+    fig = plot_level_scores(metrics, "cifar100", tmp_path / "l.png", note=note)
+    assert fig.get_supxlabel() == note
+    fig = plot_k_sensitivity(metrics, "cifar100", "turtle", tmp_path / "k.png", note=note)
+    assert fig.get_supxlabel() == note
+    assert plot_level_scores(metrics, "cifar100", tmp_path / "l2.png").get_supxlabel() == ""
+    tree = _eight_cluster_tree()
+    labels = np.repeat(np.arange(8), 3)
+    fig = plot_dendrogram_top(
+        tree, tmp_path / "t.png", y_true=labels, y_pred=labels, class_names=list("abcdefgh"),
+        n_merges=3, note=note,
+    )  # fmt: skip
+    assert fig.get_supxlabel() == note
+    plot_dendrogram(tree, list("abcdefgh"), tmp_path / "d.png", note=note)
+    assert _is_png(tmp_path / "d.png")

@@ -97,3 +97,11 @@ def test_write_provenance_atomic_json(tmp_path):
     assert json.loads(path.read_text()) == record
     assert record["git"]["commit"] == "unknown"
     assert [p.name for p in path.parent.iterdir()] == ["provenance.json"]
+
+
+def test_a_stand_in_study_says_so_in_its_provenance():
+    from l2h.provenance import STAND_IN_NOTE
+
+    record = provenance({"study": "rehearsal", "stand_in_backbones": True})
+    assert record["stand_in_backbones"] is True and record["note"] == STAND_IN_NOTE
+    assert "note" not in provenance({"study": "demo", "stand_in_backbones": False})

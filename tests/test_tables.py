@@ -344,3 +344,14 @@ def test_validate_metrics_keeps_float_values_exactly(metrics):
     frame = metrics.copy()
     frame.loc[0, "value"] = 0.1 + 0.2
     assert validate_metrics(frame).loc[0, "value"] == 0.1 + 0.2
+
+
+def test_write_tables_puts_a_note_first_in_every_caption(tmp_path, metrics):
+    csv = tmp_path / "metrics.csv"
+    metrics.to_csv(csv, index=False)
+    note = "REHEARSAL: the numbers mean nothing"
+    write_tables(csv, tmp_path / "tables", note=note)
+    for name in ("table1", "table7", "levels", "supervised"):
+        assert (tmp_path / "tables" / f"{name}.md").read_text().startswith(f"**{note}. ")
+        assert f"{note}. " in (tmp_path / "tables" / f"{name}.tex").read_text()
+        assert note not in (tmp_path / "tables" / f"{name}.csv").read_text()  # data only

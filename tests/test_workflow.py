@@ -109,6 +109,8 @@ def test_the_paper_study_dry_runs_without_any_data(tmp_path):
     assert counts["download"] == 5  # one verified download per dataset, before anything reads it
     assert counts["collect_metrics"] == counts["tables"] == counts["provenance"] == 1
     assert counts["plot_k_sensitivity"] == 1
+    # one level figure per dataset with a ground-truth tree: none for Food-101
+    assert counts["plot_levels"] == 4 and "figures/levels/food101.png" not in result.stdout
     assert not (tmp_path / "results").exists()
 
 

@@ -1,15 +1,17 @@
 """Regenerate the derived tables of this folder from the packages they come from.
 
 Run ``python -m l2h.taxonomies._build SITE`` where ``SITE`` is a folder holding the unpacked
-wheels (``pip download --no-deps torchmeta==1.8.0 timm==1.0.29`` then unzip them there, or any
-site-packages folder where both are installed). Nothing is imported from those packages; only
-their data files are read:
+wheels (``pip download --no-deps torchmeta==1.8.0 timm==1.0.29 tensorflow-datasets==4.9.10``
+then unzip them there, or any site-packages folder where they are installed). Nothing is
+imported from those packages; only their data files are read:
 
 - ``torchmeta/datasets/assets/cifar100/cifar-fs/{train,val,test}.json`` (lists of
   ``[superclass, class]``) -> ``cifar100.json``. CIFAR-100's label ids are the alphabetical
   order of the names, for both the fine and the coarse labels (the dataset's ``meta`` pickle
   lists the names in that order), so sorting the names gives the label ids.
 - ``timm/data/_info/imagenet_synsets.txt`` -> ``imagenet1k_wnids.txt`` (copied verbatim).
+- ``tensorflow_datasets/image_classification/food-101_classes.txt`` -> ``food101_classes.txt``
+  (copied verbatim; the 101 names in label order, as in Food-101's ``meta/classes.txt``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ def main(argv: list[str]) -> None:
     (HERE / "cifar100.json").write_text(json.dumps(table, indent=1) + "\n")
     shutil.copyfile(
         site / "timm" / "data" / "_info" / "imagenet_synsets.txt", HERE / "imagenet1k_wnids.txt"
+    )
+    shutil.copyfile(
+        site / "tensorflow_datasets" / "image_classification" / "food-101_classes.txt",
+        HERE / "food101_classes.txt",
     )
 
 
