@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from l2h.data import ImageDataset, load_dataset, subset_indices
+from l2h.datasets import ImageDataset, load_dataset, subset_indices
 from l2h.embed import (
     BACKBONES,
     BackboneInfo,

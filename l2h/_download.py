@@ -1,4 +1,4 @@
-"""Verified downloads for :mod:`l2h.data`: fetch a URL to a temporary file, check it, rename.
+"""Verified downloads for :mod:`l2h.datasets`: fetch a URL to a temporary file, check it, rename.
 
 A file is only ever given its final name after its MD5 (and size, when known) matched, so an
 interrupted or corrupted download never looks complete. A file already on disk is checked the

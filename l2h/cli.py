@@ -97,7 +97,9 @@ def _build_parser() -> _Parser:
 
 def _add_embed(commands) -> None:
     embed = commands.add_parser("embed", help="embed a dataset's images into an (N, d) .npy file")
-    embed.add_argument("--dataset", required=True, help="registered dataset (l2h.data.DATASETS)")
+    embed.add_argument(
+        "--dataset", required=True, help="registered dataset (l2h.datasets.DATASETS)"
+    )
     embed.add_argument("--split", default="train", choices=("train", "test", "all"))
     embed.add_argument("--backbone", required=True, help="registered backbone (l2h.embed)")
     embed.add_argument("-o", "--out", required=True, help="output .npy (metadata in OUT.json)")
@@ -115,10 +117,10 @@ def _add_embed(commands) -> None:
 
 
 def _run_embed(args: argparse.Namespace) -> int:
-    from l2h import data, embed
+    from l2h import datasets, embed
 
     try:
-        data.dataset_info(args.dataset)
+        datasets.dataset_info(args.dataset)
         if args.output == "features":
             embed.backbone_info(args.backbone)
     except KeyError as exc:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from l2h.data import ImageDataset, load_dataset, subset_indices
+from l2h.datasets import ImageDataset, load_dataset, subset_indices
 from l2h.io import atomic_save_npy, atomic_write_text
 
 if TYPE_CHECKING:
@@ -453,12 +453,12 @@ def extract(
     Parameters
     ----------
     dataset : ImageDataset
-        From :func:`l2h.data.load_dataset`.
+        From :func:`l2h.datasets.load_dataset`.
     backbone : str
         A name in :data:`BACKBONES`; with ``output="logits"`` also any timm ImageNet
         classifier name (weights downloaded).
     indices : array_like of int, optional
-        Points to embed, in this order (e.g. :func:`l2h.data.subset_indices`).
+        Points to embed, in this order (e.g. :func:`l2h.datasets.subset_indices`).
     batch_size : int, default 256
     device : {"auto", "cpu", "cuda"}, default "auto"
         ``auto`` picks CUDA when available.
@@ -618,7 +618,7 @@ def extract_to_file(
     Parameters
     ----------
     dataset_name, split : str
-        As in :func:`l2h.data.load_dataset`.
+        As in :func:`l2h.datasets.load_dataset`.
     backbone : str
         As in :func:`extract`.
     path : path-like
@@ -628,7 +628,7 @@ def extract_to_file(
     indices : array_like of int, optional
         Points to embed (exclusive with ``subset``).
     subset : int, optional
-        Embed :func:`l2h.data.subset_indices` ``(labels, subset, seed)`` instead of all points.
+        Embed :func:`l2h.datasets.subset_indices` ``(labels, subset, seed)`` instead of all points.
     seed : int, default 0
         Seed of ``subset``.
     download : bool, default True

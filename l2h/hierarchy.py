@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.cluster.hierarchy as sch
 
+from l2h._groups import cut_linkage
 from l2h.io import atomic_write_text
 
 __all__ = ["Hierarchy", "JSON_FORMAT", "JSON_VERSION"]
@@ -315,13 +316,7 @@ class Hierarchy:
         ValueError
             If ``n_groups`` is not in ``1..K``.
         """
-        raw = np.empty(self._n_clusters, dtype=np.int64)
-        for g, group in enumerate(self.groups(n_groups)):
-            raw[list(group)] = g
-        _, first = np.unique(raw, return_index=True)
-        rank = np.empty(len(first), dtype=np.int64)
-        rank[np.argsort(first)] = np.arange(len(first))
-        return rank[raw]
+        return cut_linkage(self.linkage(), self._check_n_groups(n_groups))
 
     def _node_heights(self) -> np.ndarray:
         """Height of every node: 0 for leaves, then the merge heights."""

@@ -42,20 +42,25 @@ import scipy.optimize
 import scipy.stats
 import sklearn.metrics
 
+from l2h._groups import cut_linkage
+
 __all__ = [
     "LEAVES",
     "acc",
     "as_linkage",
     "ari",
+    "cluster_names",
     "cut",
     "dendrogram_purity",
     "evaluate",
     "leaf_purity",
     "lca_spearman",
     "level_scores",
+    "majority_classes",
     "match_clusters",
     "mistake_severity",
     "nmi",
+    "node_class_counts",
 ]
 
 Leaves = Literal["clusters", "points"]
@@ -108,6 +113,13 @@ def _encode(y: np.ndarray) -> tuple[np.ndarray, int]:
         return code_of[y].astype(np.int64), int(present.sum())
     uniques, codes = np.unique(y, return_inverse=True)
     return codes.reshape(-1).astype(np.int64), len(uniques)
+
+
+def _count_table(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
+    """``(n_rows, n_cols)`` int64 table: how many points have each ``(rows[i], cols[i])`` pair
+    (clusters by classes, leaves by classes, ...), for ids already checked to be in range."""
+    flat = rows.astype(np.int64) * n_cols + cols.astype(np.int64)
+    return np.bincount(flat.reshape(-1), minlength=n_rows * n_cols).reshape(n_rows, n_cols)
 
 
 def _check_leaves(leaves: str) -> None:
@@ -173,9 +185,8 @@ def _contingency(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.n
     _check_lengths(y_true, y_pred)
     true_values, t = np.unique(y_true, return_inverse=True)
     pred_values, p = np.unique(y_pred, return_inverse=True)
-    n_t, n_p = len(true_values), len(pred_values)
-    w = np.bincount(p.reshape(-1) * n_t + t.reshape(-1), minlength=n_p * n_t)
-    return w.reshape(n_p, n_t), true_values, pred_values
+    w = _count_table(p, t, len(pred_values), len(true_values))
+    return w, true_values, pred_values
 
 
 def acc(y_true: Any, y_pred: Any) -> float:
@@ -295,11 +306,83 @@ def match_clusters(y_true: Any, y_pred: Any, n_clusters: int | None = None) -> n
     y_pred = _as_ids(y_pred, "y_pred", upper=k)
     _check_lengths(y_true, y_pred)
     c = int(y_true.max()) + 1
-    w = np.bincount(y_pred * c + y_true, minlength=k * c).reshape(k, c)
+    w = _count_table(y_pred, y_true, k, c)
     out = np.where(w.sum(axis=1) > 0, w.argmax(axis=1), -1).astype(np.int64)
     rows, cols = scipy.optimize.linear_sum_assignment(w, maximize=True)
     out[rows] = cols
     return out
+
+
+def majority_classes(y_true: Any, y_pred: Any, n_clusters: int) -> np.ndarray:
+    """Return the most frequent true class of the points of each cluster.
+
+    Parameters
+    ----------
+    y_true : array_like of shape (N,)
+        Non-negative integer class of each point.
+    y_pred : array_like of shape (N,)
+        Cluster of each point, in ``0..n_clusters-1``.
+    n_clusters : int
+        Number K of clusters.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K,)`` int64 majority class of each cluster (the smallest class on ties), -1 for a
+        cluster without points.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or hold out-of-range values.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} must be equal 1-D")
+    if y_true.size and y_true.min() < 0:
+        raise ValueError("y_true must hold non-negative class ids")
+    if y_pred.size and not 0 <= y_pred.min() <= y_pred.max() < n_clusters:
+        raise ValueError(f"y_pred must hold cluster ids in 0..{n_clusters - 1}")
+    n_classes = int(y_true.max()) + 1 if y_true.size else 1
+    counts = _count_table(y_pred, y_true, n_clusters, n_classes)
+    return np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1).astype(np.int64)
+
+
+def cluster_names(
+    y_true: Any, y_pred: Any, class_names: Sequence[str], n_clusters: int
+) -> list[str]:
+    """Name each cluster after its majority class: ``"<class> (c<k>)"``.
+
+    The cluster id keeps names unique when several clusters share a majority class.
+
+    Parameters
+    ----------
+    y_true : array_like of shape (N,)
+        Class of each point, indexing ``class_names``.
+    y_pred : array_like of shape (N,)
+        Cluster of each point.
+    class_names : sequence of str
+        Name of each class.
+    n_clusters : int
+        Number K of clusters.
+
+    Returns
+    -------
+    list of str
+        K names; a cluster without points is named ``"empty (c<k>)"``.
+
+    Examples
+    --------
+    >>> cluster_names([0, 0, 1], [1, 1, 0], ["cat", "dog"], 3)
+    ['dog (c0)', 'cat (c1)', 'empty (c2)']
+    """
+    majority = majority_classes(y_true, y_pred, n_clusters)
+    if majority.max(initial=-1) >= len(class_names):
+        raise ValueError(f"y_true has classes beyond the {len(class_names)} class names")
+    return [
+        f"{class_names[c] if c >= 0 else 'empty'} (c{k})" for k, c in enumerate(majority.tolist())
+    ]
 
 
 # ----------------------------------------------------------------------------- tree metrics
@@ -340,20 +423,54 @@ def _leaf_counts(
             )
         leaf_of = _as_ids(y_pred, "y_pred", upper=k)
         _check_lengths(codes, leaf_of)
-    table = np.bincount(leaf_of * n_classes + codes, minlength=k * n_classes)
-    return codes, table.reshape(k, n_classes).astype(np.float64)
+    return codes, _count_table(leaf_of, codes, k, n_classes).astype(np.float64)
+
+
+def _accumulate(z: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Per-node rows from the ``(K, C)`` leaf rows: leaves ``0..K-1``, merge ``i`` as ``K+i``."""
+    k = table.shape[0]
+    counts = np.empty((2 * k - 1, table.shape[1]), dtype=table.dtype)
+    counts[:k] = table
+    for i, (a, b) in enumerate(z[:, :2].astype(np.int64)):
+        np.add(counts[a], counts[b], out=counts[k + i])
+    return counts
 
 
 def _node_counts(tree: Any, y_true: Any, y_pred: Any, leaves: str) -> _NodeCounts:
     z = as_linkage(tree)
     _, table = _leaf_counts(z, y_true, y_pred, leaves)
-    k = table.shape[0]
-    counts = np.empty((2 * k - 1, table.shape[1]), dtype=np.float64)
-    counts[:k] = table
-    children = z[:, :2].astype(np.int64)
-    for i, (a, b) in enumerate(children):
-        np.add(counts[a], counts[b], out=counts[k + i])
-    return _NodeCounts(z=z, counts=counts)
+    return _NodeCounts(z=z, counts=_accumulate(z, table))
+
+
+def node_class_counts(tree: Any, y_true: Any, y_pred: Any, n_classes: int) -> np.ndarray:
+    """Points of each class under every node of a tree over clusters.
+
+    Parameters
+    ----------
+    tree : Hierarchy or array_like
+        The tree over K clusters.
+    y_true : array_like of shape (N,)
+        Class id ``0..n_classes-1`` of each point.
+    y_pred : array_like of shape (N,)
+        Cluster (leaf) id ``0..K-1`` of each point.
+    n_classes : int
+        Number C of classes (columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2K-1, C)`` int64: rows ``0..K-1`` are the leaves, row ``K+i`` is merge ``i``.
+
+    Raises
+    ------
+    ValueError
+        On ids out of range or inputs of different lengths.
+    """
+    z = as_linkage(tree)
+    y_true = _as_ids(y_true, "y_true", upper=int(n_classes))
+    y_pred = _as_ids(y_pred, "y_pred", upper=_n_leaves(z))
+    _check_lengths(y_true, y_pred)
+    return _accumulate(z, _count_table(y_pred, y_true, _n_leaves(z), int(n_classes)))
 
 
 def _dp_from_counts(nc: _NodeCounts) -> float:
@@ -489,22 +606,7 @@ def cut(tree: Any, n_groups: int) -> np.ndarray:
     ValueError
         If ``n_groups`` is not in ``1..K`` or the tree is invalid.
     """
-    z = as_linkage(tree)
-    k = _n_leaves(z)
-    if isinstance(n_groups, bool) or int(n_groups) != n_groups or not 1 <= n_groups <= k:
-        raise ValueError(f"n_groups must be an integer in 1..{k}, got {n_groups!r}")
-    owner = np.arange(2 * k - 1, dtype=np.int64)
-    children = z[: k - int(n_groups), :2].astype(np.int64)
-    for i, (a, b) in enumerate(children):
-        owner[a] = owner[b] = k + i
-    # Resolve every leaf to the root of its merged group (parents have larger ids).
-    for node in range(2 * k - 2, -1, -1):
-        owner[node] = owner[owner[node]]
-    raw = owner[:k]
-    _, first = np.unique(raw, return_index=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[np.searchsorted(np.unique(raw), raw)]
+    return cut_linkage(as_linkage(tree), n_groups)
 
 
 def _flat_prediction(z: np.ndarray, y_pred: Any, leaves: str, n_groups: int) -> np.ndarray:

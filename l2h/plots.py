@@ -2,7 +2,7 @@
 
 Plotting uses matplotlib's object-oriented API on the Agg canvas (no pyplot state, no display
 needed); matplotlib is imported only when a figure is drawn. Leaf labels usually come from
-:func:`l2h.data.cluster_names`.
+:func:`l2h.metrics.cluster_names`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def plot_dendrogram(
         Any object with ``linkage()`` returning a scipy linkage matrix (``n_clusters`` rows
         plus one), such as :class:`l2h.Hierarchy`.
     labels : sequence of str
-        One label per leaf cluster (e.g. from :func:`l2h.data.cluster_names`).
+        One label per leaf cluster (e.g. from :func:`l2h.metrics.cluster_names`).
     path : path-like
         Output image; the format follows the suffix (``.png``, ``.pdf``, ``.svg``).
     title : str, optional
@@ -153,8 +153,10 @@ def plot_dendrogram_top(
     import scipy.cluster.hierarchy as sch
     from matplotlib.figure import Figure
 
+    from l2h.metrics import node_class_counts
+
     z = np.asarray(hierarchy.linkage(), dtype=np.float64)
-    counts = _node_class_counts(z, y_true, y_pred, len(class_names))
+    counts = node_class_counts(z, y_true, y_pred, len(class_names))
     if n_merges < 1:
         raise ValueError(f"n_merges must be >= 1, got {n_merges}")
     n_leaves = z.shape[0] + 1
@@ -179,24 +181,6 @@ def plot_dendrogram_top(
     ax.set_title(title or f"top {shown - 1} merges of {n_leaves} clusters")
     _save(fig, path, dpi, note)
     return fig
-
-
-def _node_class_counts(z: np.ndarray, y_true: Any, y_pred: Any, n_classes: int) -> np.ndarray:
-    """Points per class under every node (leaves ``0..K-1``, then merge ``i`` as node ``K+i``)."""
-    y_true = np.asarray(y_true).reshape(-1)
-    y_pred = np.asarray(y_pred).reshape(-1)
-    n_leaves = z.shape[0] + 1
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has {y_true.size} points, y_pred {y_pred.size}")
-    if y_true.size and (y_true.min() < 0 or y_true.max() >= n_classes):
-        raise ValueError(f"class ids must be in 0..{n_classes - 1} (one name per class)")
-    if y_pred.size and (y_pred.min() < 0 or y_pred.max() >= n_leaves):
-        raise ValueError(f"cluster ids must be in 0..{n_leaves - 1} for a tree of {n_leaves}")
-    counts = np.zeros((2 * n_leaves - 1, n_classes), dtype=np.int64)
-    np.add.at(counts, (y_pred.astype(np.int64), y_true.astype(np.int64)), 1)
-    for i, (a, b) in enumerate(z[:, :2].astype(np.int64)):
-        counts[n_leaves + i] = counts[a] + counts[b]
-    return counts
 
 
 def _node_label(node: int, counts: np.ndarray, z: np.ndarray, names: Sequence[str]) -> str:
@@ -249,7 +233,7 @@ def plot_k_sensitivity(
         Output image; the format follows the suffix.
     scores : sequence of str, default ("nmi", "acc", "dp")
     true_k : int, optional
-        Defaults to the dataset's number of classes (:func:`l2h.data.dataset_info`).
+        Defaults to the dataset's number of classes (:func:`l2h.datasets.dataset_info`).
     backbone : str, optional
         Needed when the sweep exists for several backbones.
     aggregation, split : str
@@ -305,7 +289,7 @@ def plot_k_sensitivity(
 
 
 def _true_k(dataset: str) -> int:
-    from l2h.data import dataset_info
+    from l2h.datasets import dataset_info
 
     try:
         return dataset_info(dataset).n_classes

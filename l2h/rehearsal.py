@@ -10,7 +10,7 @@ format, tiny and deterministic (same bytes on every run, in a few seconds)::
     OUT/inat21/                train/, val/, train.json, val.json (iNat21 annotation format)
 
 so that ``data_root: OUT`` (CIFAR, Food-101) and ``root: OUT/imagenet``, ``root: OUT/inat21``
-make :func:`l2h.data.load_dataset` read them through the same code as the real data: nothing
+make :func:`l2h.datasets.load_dataset` read them through the same code as the real data: nothing
 in the loaders knows about this module. Class names are the real ones (CIFAR-10/100 with the
 CIFAR-100 superclasses, the 101 Food-101 names, the 1000 ImageNet wnids); iNat21's 10,000
 species are not available offline, so its taxa are made up, with the real kingdom, phylum,
@@ -32,7 +32,6 @@ import sys
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -174,10 +173,10 @@ def _build_food101(folder: Path) -> None:
 
 
 def _build_imagenet(folder: Path) -> None:
-    from l2h.taxonomy import imagenet1k_wnids
+    from l2h.datasets.imagenet import wnids
 
     val_id = 1
-    for c, wnid in enumerate(imagenet1k_wnids()):
+    for c, wnid in enumerate(wnids()):
         for split, per_class in _splits("imagenet"):
             for k, image in enumerate(_images("imagenet", c, per_class, split, _FILE_SIZE)):
                 if split == "train":
@@ -270,7 +269,9 @@ def _build_inat21(folder: Path) -> None:
 
 
 def _table(name: str) -> str:
-    return resources.files("l2h.taxonomies").joinpath(name).read_text(encoding="utf-8")
+    from l2h.datasets._base import packaged_text
+
+    return packaged_text(name)
 
 
 BUILDERS: dict[str, Callable[[Path], None]] = {

@@ -294,7 +294,7 @@ def table1(
     std, ``ddof=1``; NaN for one seed) of :data:`TABLE1_METRICS` at ``level="class"``. L2H rows
     use ``aggregation``; other methods ``aggregation="none"``; ``model="supervised"`` rows are
     left to :func:`supervised_table`. With several K per dataset (a K sweep), the dataset's
-    number of classes (:func:`l2h.data.dataset_info`) or ``n_clusters[dataset]`` is used.
+    number of classes (:func:`l2h.datasets.dataset_info`) or ``n_clusters[dataset]`` is used.
 
     Parameters
     ----------
@@ -458,7 +458,7 @@ def _select(
 
 def _select_k(rows: pd.DataFrame, n_clusters: Mapping[str, int] | None) -> pd.DataFrame:
     """Keep one K per dataset: the given one, the only one, or the number of classes."""
-    from l2h.data import dataset_info
+    from l2h.datasets import dataset_info
 
     chosen = dict(n_clusters or {})
     keep = []

@@ -10,7 +10,7 @@
 #   method    "l2h_<aggregation>" or a baseline name
 
 from l2h.baselines import BASELINES
-from l2h.data import DATASETS
+from l2h.datasets import DATASETS
 from l2h.provenance import STAND_IN_NOTE
 
 HIERARCHY_SPLIT = config["hierarchy_split"]
@@ -315,7 +315,7 @@ def baseline_inputs(wildcards):
 
 def check_data_available():
     """At the start of a run (never while parsing): user-provided data must be in place."""
-    from l2h.data import check_available
+    from l2h.datasets import check_available
 
     for dataset, settings in config["datasets"].items():
         if DATASETS[dataset].needs_root:

@@ -20,7 +20,7 @@ def main(smk: Any, log: logging.Logger) -> None:
             n = max(int(np.load(path).max()) for path in settings["labels"].values()) + 1
             names = [str(c) for c in range(n)]
     else:
-        from l2h.data import load_dataset
+        from l2h.datasets import load_dataset
 
         root = settings.get("root") or smk.params.data_root
         names = list(load_dataset(smk.wildcards.dataset, "test", root=root).class_names)

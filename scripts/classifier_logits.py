@@ -6,7 +6,7 @@ from typing import Any
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
-from l2h.data import load_dataset
+from l2h.datasets import load_dataset
 from l2h.embed import extract
 from l2h.io import atomic_save_npy
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 
-from l2h.data import load_dataset, release_mismatches
+from l2h.datasets import load_dataset, release_mismatches
 from l2h.io import atomic_write_text
 
 

@@ -8,11 +8,11 @@ import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 import pandas as pd
 
+from l2h.datasets import load_tree
 from l2h.hierarchy import Hierarchy
 from l2h.io import atomic_path, load_logits
 from l2h.metrics import evaluate, lca_spearman
 from l2h.tables import COLUMNS
-from l2h.taxonomy import for_dataset
 
 
 def baseline_leaves(tree_path: str, splits: list[str]) -> list[np.ndarray]:
@@ -48,7 +48,7 @@ def score(tree: Hierarchy, y_true: np.ndarray, y_pred: np.ndarray, spec: Any, ta
 def main(smk: Any, log: logging.Logger) -> None:
     """Score every tree of the run on each evaluation split; write ``output[0]``."""
     spec = smk.params.taxonomy
-    taxonomy = for_dataset(spec["dataset"], spec["root"]) if spec else None
+    taxonomy = load_tree(spec["dataset"], spec["root"]) if spec else None
     splits = smk.params.splits
     labels = [np.load(path) for path in smk.input.labels]
     wc = smk.wildcards

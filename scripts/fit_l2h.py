@@ -7,8 +7,8 @@ import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
 import l2h
-from l2h.data import cluster_names
 from l2h.io import atomic_write_text, load_logits, load_names
+from l2h.metrics import cluster_names
 
 
 def main(smk: Any, log: logging.Logger) -> None:

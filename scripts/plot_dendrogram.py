@@ -6,9 +6,9 @@ from typing import Any
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
-from l2h.data import cluster_names
 from l2h.hierarchy import Hierarchy
 from l2h.io import load_logits, load_names
+from l2h.metrics import cluster_names
 from l2h.plots import plot_dendrogram, plot_dendrogram_top
 
 #: Trees with more leaves are drawn from their top merges only, to stay readable.

@@ -18,7 +18,7 @@ def split_labels(smk: Any) -> np.ndarray:
                 f"labels must be a 1-D integer array, got {labels.dtype} {labels.shape}"
             )
         return labels.astype(np.int64)
-    from l2h.data import load_labels
+    from l2h.datasets import load_labels
 
     root = smk.params.settings.get("root") or smk.params.data_root
     return load_labels(smk.wildcards.dataset, smk.wildcards.split, root=root)
@@ -32,7 +32,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     if n is None:
         indices = np.arange(len(labels), dtype=np.int64)
     else:
-        from l2h.data import subset_indices
+        from l2h.datasets import subset_indices
 
         indices = np.asarray(subset_indices(labels, n, seed=subset.get("seed", 0)), np.int64)
     log.info(

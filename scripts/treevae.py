@@ -8,7 +8,7 @@ from typing import Any
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 
 from l2h.baselines.treevae import load_treevae_result, run_treevae
-from l2h.data import default_root
+from l2h.datasets import default_root
 from l2h.io import atomic_save_npy
 
 

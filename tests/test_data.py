@@ -1,4 +1,4 @@
-"""Tests of l2h.data: the registry, loaders on real or fixture data, downloads, subsets.
+"""Tests of l2h.datasets: the registry, loaders on real or fixture data, downloads, subsets.
 
 Downloads are tested against a local ``http.server`` (or ``file://`` URLs) serving tiny
 fixture files built here; no test touches the network.
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2h import data
+from l2h.datasets import cifar, digits, fashion_mnist, food101
 from l2h._download import Resource, fetch
-from l2h.data import (
+from l2h.datasets import (
     DATASETS,
     DatasetIntegrityError,
     DatasetNotAvailableError,
@@ -35,7 +35,7 @@ from l2h.data import (
     subset_indices,
 )
 
-FASHION_DIR = Path(data.FASHION_MNIST_SYSTEM_DIRS[0])
+FASHION_DIR = Path(fashion_mnist.SYSTEM_DIRS[0])
 needs_debian_fashion = pytest.mark.skipif(
     not (FASHION_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
     reason="Debian dataset-fashion-mnist not installed",
@@ -80,17 +80,17 @@ def test_registry_names_and_classes():
 
 
 def test_whether_a_dataset_has_a_tree_is_decided_by_its_registry_entry():
-    from l2h.taxonomy import for_dataset
+    from l2h.datasets import load_tree
 
     without = {n for n, i in DATASETS.items() if not i.has_tree}
     assert without == {"digits", "food101"}
     for name in ("digits", "food101", "cifar10", "cifar100", "fashion_mnist"):
-        tree = for_dataset(name)
+        tree = load_tree(name)
         assert (tree is None) == (name in without)
         if tree is not None:
             assert tree.n_classes == DATASETS[name].n_classes
     with pytest.raises(FileNotFoundError, match="inat21"):
-        for_dataset("inat21")  # has a tree, read from the dataset's annotations
+        load_tree("inat21")  # has a tree, read from the dataset's annotations
 
 
 def test_unknown_dataset_and_split_are_named():
@@ -101,7 +101,7 @@ def test_unknown_dataset_and_split_are_named():
 
 
 def test_library_imports_without_torch():
-    code = "import sys, l2h.data, l2h.embed; assert 'torch' not in sys.modules, 'torch'"
+    code = "import sys, l2h.datasets, l2h.embed; assert 'torch' not in sys.modules, 'torch'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -109,13 +109,13 @@ def test_library_imports_without_torch():
 def test_checksums_match_torchvision():
     datasets = pytest.importorskip("torchvision.datasets")
     fashion = {name: md5 for name, md5 in datasets.FashionMNIST.resources}
-    assert {f: m for f, m in data.FASHION_MNIST_FILES.values()} == fashion
+    assert {f: m for f, m in fashion_mnist.FILES.values()} == fashion
     for name, cls in (("cifar10", datasets.CIFAR10), ("cifar100", datasets.CIFAR100)):
-        spec = data._CIFAR[name]
+        spec = cifar.RELEASES[name]
         assert spec.archive.md5 == cls.tgz_md5 and spec.archive.urls == (cls.url,)
         assert [list(x) for x in spec.train + spec.test] == cls.train_list + cls.test_list
         assert spec.meta == (cls.meta["filename"], cls.meta["md5"])
-    assert data._FOOD101.md5 == datasets.Food101._MD5
+    assert food101.ARCHIVE.md5 == datasets.Food101._MD5
 
 
 # ----------------------------------------------------------------------------- digits
@@ -127,7 +127,7 @@ def test_digits_splits_are_a_fixed_stratified_partition():
     assert full.images.shape == (1797, 8, 8) and full.images.dtype == np.uint8
     assert full.images.max() == 16 and full.pixel_max == 16
     assert (len(train), len(test)) == (1198, 599)
-    mask = data._digits_test_mask(full.labels)
+    mask = digits.test_mask(full.labels)
     assert np.array_equal(test.images, full.images[mask])
     assert np.array_equal(train.labels, full.labels[~mask])
     ratio = np.bincount(test.labels) / np.bincount(full.labels)
@@ -191,13 +191,13 @@ def tiny_fashion(tmp_path, monkeypatch, server):
             ("images", arrays[split][0], 2051),
             ("labels", arrays[split][1], 2049),
         ):
-            name = data.FASHION_MNIST_FILES[(split, kind)][0]
+            name = fashion_mnist.FILES[(split, kind)][0]
             _idx_gz(www / name, array, magic)
             files[(split, kind)] = (name, md5(www / name))
-    monkeypatch.setattr(data, "FASHION_MNIST_SYSTEM_DIRS", (str(tmp_path / "no-debian"),))
-    monkeypatch.setattr(data, "FASHION_MNIST_FILES", files)
-    monkeypatch.setattr(data, "_FASHION_URLS", (url,))
-    monkeypatch.setattr(data, "_FASHION_N", {"train": 6, "test": 4})
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", (str(tmp_path / "no-debian"),))
+    monkeypatch.setattr(fashion_mnist, "FILES", files)
+    monkeypatch.setattr(fashion_mnist, "_URLS", (url,))
+    monkeypatch.setattr(fashion_mnist, "_N", {"train": 6, "test": 4})
     return www, arrays
 
 
@@ -213,14 +213,14 @@ def test_fashion_mnist_downloads_and_verifies(tiny_fashion, tmp_path):
     assert np.array_equal(ds.images, np.concatenate([arrays["train"][0], arrays["test"][0]]))
     assert np.array_equal(ds.labels, np.concatenate([arrays["train"][1], arrays["test"][1]]))
     assert sorted(p.name for p in (root / "fashion_mnist").iterdir()) == sorted(
-        name for name, _ in data.FASHION_MNIST_FILES.values()
+        name for name, _ in fashion_mnist.FILES.values()
     )
     check_available("fashion_mnist", root=root, download=False)
 
 
 def test_truncated_download_is_named_and_not_kept(tiny_fashion, tmp_path):
     www, _ = tiny_fashion
-    name = data.FASHION_MNIST_FILES[("train", "images")][0]
+    name = fashion_mnist.FILES[("train", "images")][0]
     payload = (www / name).read_bytes()
     (www / name).write_bytes(payload[: len(payload) // 2])
     root = tmp_path / "data"
@@ -234,7 +234,7 @@ def test_truncated_download_is_named_and_not_kept(tiny_fashion, tmp_path):
 def test_corrupted_file_on_disk_is_named(tiny_fashion, tmp_path):
     root = tmp_path / "data"
     load_dataset("fashion_mnist", "test", root=root)
-    name = data.FASHION_MNIST_FILES[("test", "labels")][0]
+    name = fashion_mnist.FILES[("test", "labels")][0]
     path = root / "fashion_mnist" / name
     path.write_bytes(path.read_bytes()[:-3] + b"xyz")
     with pytest.raises(DatasetIntegrityError, match=str(path)):
@@ -247,7 +247,7 @@ def test_truncated_system_copy_is_named(tmp_path, monkeypatch):
     _idx_gz(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(10000), 2049)
     payload = (folder / "t10k-labels-idx1-ubyte.gz").read_bytes()
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(payload[:-20])
-    monkeypatch.setattr(data, "FASHION_MNIST_SYSTEM_DIRS", (str(folder),))
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", (str(folder),))
     with pytest.raises(DatasetIntegrityError, match="t10k-labels-idx1-ubyte.gz"):
         load_labels("fashion_mnist", "test")
 
@@ -284,8 +284,8 @@ def tiny_cifar10(tmp_path, monkeypatch):
     (src / "batches.meta").write_bytes(pickle.dumps({"label_names": label_names}))
     archive = tmp_path / "cifar-10-python.tar.gz"
     _tar(src, archive, "cifar-10-batches-py")
-    spec = data._CIFAR["cifar10"]
-    fake = data._Cifar(
+    spec = cifar.RELEASES["cifar10"]
+    fake = cifar.Release(
         spec.folder,
         Resource(archive.name, (archive.as_uri(),), md5(archive)),
         tuple(batches[:5]),
@@ -293,8 +293,9 @@ def tiny_cifar10(tmp_path, monkeypatch):
         ("batches.meta", md5(src / "batches.meta")),
         "labels",
         "label_names",
+        10,
     )
-    monkeypatch.setitem(data._CIFAR, "cifar10", fake)
+    monkeypatch.setitem(cifar.RELEASES, "cifar10", fake)
     return src
 
 
@@ -375,7 +376,7 @@ def test_food101_from_a_downloaded_archive(tmp_path, monkeypatch):
     (src / "meta" / "test.txt").write_text("apple_pie/2\n")
     archive = tmp_path / "food-101.tar.gz"
     _tar(src, archive, "food-101")
-    monkeypatch.setattr(data, "_FOOD101", Resource(archive.name, (archive.as_uri(),), md5(archive)))
+    monkeypatch.setattr(food101, "ARCHIVE", Resource(archive.name, (archive.as_uri(),), md5(archive)))
     root = tmp_path / "data"
     train = load_dataset("food101", "train", root=root)
     assert train.labels.tolist() == [0, 1] and train.class_names == tuple(classes)
@@ -388,7 +389,7 @@ def test_food101_from_a_downloaded_archive(tmp_path, monkeypatch):
 def test_food101_bad_archive_is_named(tmp_path, monkeypatch):
     archive = tmp_path / "food-101.tar.gz"
     archive.write_bytes(b"not a tar archive")
-    monkeypatch.setattr(data, "_FOOD101", Resource(archive.name, (archive.as_uri(),), "0" * 32))
+    monkeypatch.setattr(food101, "ARCHIVE", Resource(archive.name, (archive.as_uri(),), "0" * 32))
     with pytest.raises(DatasetIntegrityError, match="food-101.tar.gz"):
         load_dataset("food101", root=tmp_path / "data")
 
@@ -495,4 +496,4 @@ def test_gzip_reader_rejects_wrong_length(tmp_path):
     path = tmp_path / "labels.gz"
     _idx_gz(path, np.zeros(5), 2049)
     with pytest.raises(DatasetIntegrityError, match="labels.gz"):
-        data._read_idx(path, 6, "labels")
+        fashion_mnist.read_idx(path, 6, "labels")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from l2h import cli, embed
-from l2h.data import ImageDataset, load_dataset
+from l2h.datasets import ImageDataset, load_dataset
 from l2h.embed import (
     BACKBONES,
     WeightsNotAvailableError,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans as SklearnKMeans
 
-from l2h.data import load_dataset
+from l2h.datasets import load_dataset
 from l2h.embed import extract
 from l2h.models import MODELS, KMeans, get_model
 

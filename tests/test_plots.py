@@ -112,9 +112,9 @@ def test_dendrogram_top_of_a_large_tree_stays_small(tmp_path):
 def test_dendrogram_top_rejects_bad_labels(tmp_path):
     tree = _eight_cluster_tree()
     y = np.zeros(10, dtype=int)
-    with pytest.raises(ValueError, match="cluster ids"):
+    with pytest.raises(ValueError, match="y_pred"):
         plot_dendrogram_top(tree, tmp_path / "x.png", y_true=y, y_pred=y + 8, class_names=["a"])
-    with pytest.raises(ValueError, match="class ids"):
+    with pytest.raises(ValueError, match="y_true"):
         plot_dendrogram_top(tree, tmp_path / "x.png", y_true=y + 1, y_pred=y, class_names=["a"])
     with pytest.raises(ValueError, match="n_merges"):
         plot_dendrogram_top(

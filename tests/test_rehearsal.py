@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from l2h import rehearsal
-from l2h.data import DATASETS, check_available, load_dataset, release_mismatches
+from l2h.datasets import DATASETS, check_available, load_dataset, release_mismatches
 from l2h.provenance import STAND_IN_NOTE
-from l2h.taxonomy import cifar100, imagenet1k_wnids
+from l2h.datasets.cifar import cifar100_tree
+from l2h.datasets.imagenet import wnids
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "config.yaml"
@@ -77,8 +78,8 @@ def test_stand_in_data_use_the_real_class_names(stand_in_data):
     assert cifar10.class_names[:3] == ("airplane", "automobile", "bird")
     assert cifar10.taxonomy().class_names == list(cifar10.class_names)
     # the coarse labels in the pickles give back the packaged superclass table
-    from_pickles = cifar100(out / "cifar-100-python")
-    packaged = cifar100()
+    from_pickles = cifar100_tree(out / "cifar-100-python")
+    packaged = cifar100_tree()
     assert from_pickles.class_names == packaged.class_names
     assert from_pickles.cut("superclass").tolist() == packaged.cut("superclass").tolist()
     food = load_dataset("food101", "train", root=out, download=False)
@@ -86,7 +87,7 @@ def test_stand_in_data_use_the_real_class_names(stand_in_data):
     assert (out / "food-101" / "meta" / "test.txt").read_text().startswith("apple_pie/")
     imagenet = load_dataset("imagenet", "test", root=out / "imagenet", download=False)
     folders = sorted(p.name for p in (out / "imagenet" / "val").iterdir())
-    assert folders == sorted(imagenet1k_wnids()) and imagenet.class_names[0] == "tench"
+    assert folders == sorted(wnids()) and imagenet.class_names[0] == "tench"
 
 
 def test_stand_in_inat21_has_the_official_fields_and_the_family_level_of_the_study(

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import squareform
 
 import l2h.taxonomy as T
+from l2h.datasets import cifar, fashion_mnist, inat21
+from l2h.datasets import imagenet as imagenet_module
 from l2h.hierarchy import Hierarchy
 from l2h.metrics import cut as cut_tree
 from l2h.taxonomy import Taxonomy
@@ -97,7 +99,7 @@ def test_named_levels_cut_truncate_and_newick():
 
 
 def test_to_hierarchy_matches_levels():
-    tax = T.cifar100()
+    tax = cifar.cifar100_tree()
     tree = tax.to_hierarchy()
     assert isinstance(tree, Hierarchy) and tree.n_clusters == 100
     assert np.array_equal(tree.cut(20), tax.cut("superclass"))
@@ -118,21 +120,21 @@ def test_invalid_structures_raise():
     with pytest.raises(ValueError, match="same path"):
         Taxonomy.from_paths([["a", "b"], ["a", "b"]])
     with pytest.raises(ValueError, match="class ids"):
-        T.cifar10().lca_depth(0, 10)
+        cifar.cifar10_tree().lca_depth(0, 10)
 
 
 # ----------------------------------------------------------------------------- packaged tables
 
 
 def test_cifar100_packaged_table():
-    tax = T.cifar100()
+    tax = cifar.cifar100_tree()
     assert tax.n_classes == 100 and tax.levels == {"superclass": 1, "class": 2}
     groups = tax.cut("superclass")
     assert np.bincount(groups).tolist() == [5] * 20
     names = tax.group_names("superclass")
     # Label ids are the alphabetical order of the names, for fine and coarse labels alike.
     assert tax.class_names == sorted(tax.class_names)
-    table = json.loads((Path(T.__file__).parent / "taxonomies" / "cifar100.json").read_text())
+    table = json.loads((Path(cifar.__file__).parent / "cifar100.json").read_text())
     assert table["coarse_label_names"] == sorted(table["coarse_label_names"])
     coarse_id = {n: i for i, n in enumerate(table["coarse_label_names"])}
     assert [coarse_id[names[g]] for g in groups] == table["fine_to_coarse"]
@@ -145,12 +147,12 @@ def test_cifar100_packaged_table():
 
 
 def test_cifar100_reads_the_dataset_pickles(tmp_path):
-    from_files = T.cifar100(FIXTURES / "cifar100_small")
-    packaged = T.cifar100()
+    from_files = cifar.cifar100_tree(FIXTURES / "cifar100_small")
+    packaged = cifar.cifar100_tree()
     assert from_files.names == packaged.names
     assert np.array_equal(from_files.cut("superclass"), packaged.cut("superclass"))
     assert np.array_equal(
-        T.cifar100(FIXTURES / "cifar100_small" / "train").parents, packaged.parents
+        cifar.cifar100_tree(FIXTURES / "cifar100_small" / "train").parents, packaged.parents
     )
     # Python-2 style pickles load with bytes keys; without meta the names are the ids.
     with open(FIXTURES / "cifar100_small" / "train", "rb") as f:
@@ -158,22 +160,22 @@ def test_cifar100_reads_the_dataset_pickles(tmp_path):
     (tmp_path / "train").write_bytes(
         pickle.dumps({k.encode(): v for k, v in data.items()}, protocol=2)
     )
-    ids_only = T.cifar100(tmp_path)
+    ids_only = cifar.cifar100_tree(tmp_path)
     assert ids_only.class_names == [str(i) for i in range(100)]
     assert np.array_equal(ids_only.cut("superclass"), packaged.cut("superclass"))
     data["coarse_labels"][0] = (data["coarse_labels"][0] + 1) % 20
     bad = tmp_path / "bad"
     bad.write_bytes(pickle.dumps(data))
     with pytest.raises(ValueError, match="more than one coarse label"):
-        T.cifar100(bad)
+        cifar.cifar100_tree(bad)
 
 
 def test_cifar10_and_fashion_mnist_groupings():
-    c10 = T.cifar10()
+    c10 = cifar.cifar10_tree()
     assert c10.class_names[:3] == ["airplane", "automobile", "bird"]
     vehicles = {c10.class_names[i] for i in np.flatnonzero(c10.cut("superclass") == 0)}
     assert vehicles == {"airplane", "automobile", "ship", "truck"}
-    fm = T.fashion_mnist()
+    fm = fashion_mnist.tree()
     assert fm.levels == {"coarse": 1, "medium": 2, "class": 3}
     assert [fm.n_groups(level) for level in fm.levels] == [2, 6, 10]
     shoes = fm.cut("medium")[[5, 7, 9]]  # sandal, sneaker, ankle boot
@@ -185,28 +187,28 @@ def test_cifar10_and_fashion_mnist_groupings():
 
 
 def test_inaturalist21_reader():
-    tax = T.inaturalist21(FIXTURES / "inat21_small.json")
+    tax = inat21.tree_from_json(FIXTURES / "inat21_small.json")
     data = json.loads((FIXTURES / "inat21_small.json").read_text())
     cats = sorted(data["categories"], key=lambda c: c["id"])
-    assert tax.levels == dict(zip(T.INAT_RANKS, range(1, 8), strict=True))
+    assert tax.levels == dict(zip(inat21.RANKS, range(1, 8), strict=True))
     assert tax.class_names == [c["name"] for c in cats]
-    for rank in T.INAT_RANKS[:-1]:
+    for rank in inat21.RANKS[:-1]:
         values = [c[rank] for c in cats]
         groups = tax.cut(rank)
         for i in range(len(cats)):
             for j in range(len(cats)):
                 same_path = all(
-                    cats[i][r] == cats[j][r] for r in T.INAT_RANKS[: T.INAT_RANKS.index(rank) + 1]
+                    cats[i][r] == cats[j][r] for r in inat21.RANKS[: inat21.RANKS.index(rank) + 1]
                 )
                 assert (groups[i] == groups[j]) == same_path
-        depth = T.INAT_RANKS.index(rank) + 1
-        keys = dict.fromkeys(tuple(c[r] for r in T.INAT_RANKS[:depth]) for c in cats)
+        depth = inat21.RANKS.index(rank) + 1
+        keys = dict.fromkeys(tuple(c[r] for r in inat21.RANKS[:depth]) for c in cats)
         assert tax.group_names(rank) == [key[-1] for key in keys]
         assert set(tax.group_names(rank)) == set(values)
     # The genus Morus is both a bird (gannet) and a plant (mulberry): two different nodes.
     morus = [i for i, c in enumerate(cats) if c["genus"] == "Morus"]
     assert tax.cut("genus")[morus[0]] != tax.cut("genus")[morus[1]]
-    family = T.inaturalist21(FIXTURES / "inat21_small.json", leaf_level="family")
+    family = inat21.tree_from_json(FIXTURES / "inat21_small.json", leaf_level="family")
     assert family.n_classes == len({c["family"] for c in cats})
     assert "species" not in family.levels and "genus" not in family.levels
     assert np.array_equal(family.cut("order")[tax.cut("family")], tax.cut("order"))
@@ -217,13 +219,13 @@ def test_inaturalist21_bad_files(tmp_path):
     gap = tmp_path / "gap.json"
     gap.write_text(json.dumps([{**c, "id": c["id"] * 2} for c in cats]))
     with pytest.raises(ValueError, match="0..C-1"):
-        T.inaturalist21(gap)
+        inat21.tree_from_json(gap)
     missing = tmp_path / "missing.json"
     missing.write_text(json.dumps({"categories": [{**c, "phylum": ""} for c in cats]}))
     with pytest.raises(ValueError, match="phylum"):
-        T.inaturalist21(missing)
+        inat21.tree_from_json(missing)
     with pytest.raises(ValueError, match="leaf_level"):
-        T.inaturalist21(missing, leaf_level="tribe")
+        inat21.tree_from_json(missing, leaf_level="tribe")
 
 
 # ----------------------------------------------------------------------------- WordNet
@@ -249,17 +251,17 @@ def test_wordnet_dag_becomes_shortest_path_tree(tmp_path):
         _line("00000006", "f", ["00000001", "00000003"]),
     ]
     (tmp_path / "data.noun").write_text("".join(lines))
-    nouns = T.read_wordnet_nouns(tmp_path)
+    nouns = imagenet_module.read_wordnet_nouns(tmp_path)
     assert nouns["n00000004"] == ("d", ["n00000002", "n00000003"])
     wnids = ["n00000004", "n00000006", "n00000002", "n00000005"]
-    tax = T.imagenet1k(tmp_path, wnids=wnids, names="lemma")
+    tax = imagenet_module.wordnet_tree(tmp_path, classes=wnids, names="lemma")
     assert tax.to_newick(internal_names=True) == "((d,e)c,(f,b)a)entity;"
     assert tax.depths[:4].tolist() == [2, 2, 2, 2]
-    assert T.imagenet1k(tmp_path, wnids=wnids).class_names == wnids
+    assert imagenet_module.wordnet_tree(tmp_path, classes=wnids).class_names == wnids
     with pytest.raises(ValueError, match="not in WordNet"):
-        T.imagenet1k(tmp_path, wnids=["n99999999"])
+        imagenet_module.wordnet_tree(tmp_path, classes=["n99999999"])
     with pytest.raises(FileNotFoundError, match="wordnet-base"):
-        T.wordnet_noun_file(tmp_path / "nowhere")
+        imagenet_module.wordnet_noun_file(tmp_path / "nowhere")
 
 
 @pytest.fixture(scope="module")
@@ -268,31 +270,31 @@ def imagenet() -> Taxonomy:
         f"WordNet 3.0 is required at {WORDNET}: install the Debian package wordnet-base "
         "(apt-get install --no-install-recommends wordnet-base)"
     )
-    return T.imagenet1k(WORDNET)
+    return imagenet_module.wordnet_tree(WORDNET)
 
 
 def test_imagenet1k_wnids_list(tmp_path):
-    wnids = T.imagenet1k_wnids()
+    wnids = imagenet_module.wnids()
     assert len(wnids) == len(set(wnids)) == 1000
     assert wnids == sorted(wnids)  # ImageNet-1k class indices are the sorted wnids
     mapping = tmp_path / "LOC_synset_mapping.txt"
     mapping.write_text("".join(f"{w} some, lemma\n" for w in wnids))
-    assert T.imagenet1k_wnids(mapping) == wnids
+    assert imagenet_module.wnids(mapping) == wnids
     mapping.write_text("tench\n")
     with pytest.raises(ValueError, match="not wnids"):
-        T.imagenet1k_wnids(mapping)
+        imagenet_module.wnids(mapping)
 
 
 def test_imagenet1k_wordnet_tree(imagenet):
     tax = imagenet
-    wnids = T.imagenet1k_wnids()
+    wnids = imagenet_module.wnids()
     assert tax.n_classes == 1000 and tax.class_names == wnids
-    nouns = T.read_wordnet_nouns(WORDNET)
+    nouns = imagenet_module.read_wordnet_nouns(WORDNET)
 
     @cache
     def shortest(wnid: str) -> int:
         hyper = nouns[wnid][1]
-        return 0 if wnid == T.WORDNET_ROOT else 1 + min(shortest(h) for h in hyper)
+        return 0 if wnid == imagenet_module.WORDNET_ROOT else 1 + min(shortest(h) for h in hyper)
 
     index = {w: i for i, w in enumerate(tax.names)}
     for node, wnid in enumerate(tax.names):
@@ -300,7 +302,7 @@ def test_imagenet1k_wordnet_tree(imagenet):
         parent = tax.parents[node]
         if parent >= 0:
             assert tax.names[parent] in nouns[wnid][1]
-    assert tax.names[int(np.flatnonzero(tax.parents == -1)[0])] == T.WORDNET_ROOT
+    assert tax.names[int(np.flatnonzero(tax.parents == -1)[0])] == imagenet_module.WORDNET_ROOT
     # tench: ... > fish > bony_fish > teleost_fish > soft-finned_fish > cypriniform_fish > cyprinid
     lemma = {w: nouns[w][0] for w in tax.names}
     chain, node = [], index[wnids[0]]

@@ -1,6 +1,6 @@
 """Regenerate the derived tables of this folder from the packages they come from.
 
-Run ``python -m l2h.taxonomies._build SITE`` where ``SITE`` is a folder holding the unpacked
+Run ``python -m l2h.datasets._build SITE`` where ``SITE`` is a folder holding the unpacked
 wheels (``pip download --no-deps torchmeta==1.8.0 timm==1.0.29 tensorflow-datasets==4.9.10``
 then unzip them there, or any site-packages folder where they are installed). Nothing is
 imported from those packages; only their data files are read:
