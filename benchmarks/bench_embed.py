@@ -28,15 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from l2h.backbones import BACKBONES, BackboneInfo, load_efficientnet_lite0
 from l2h.datasets import ImageDataset, load_dataset, subset_indices
-from l2h.embed import (
-    BACKBONES,
-    BackboneInfo,
-    _forward,
-    _load_efficientnet_lite0,
-    _normalise,
-    extract_with_model,
-)
+from l2h.embed import _forward, _normalise, extract_with_model
 
 
 def _sync(device) -> None:
@@ -126,15 +120,15 @@ def models(device, quick: bool):
     """(label, model, forward, info, crop, batch) for each benchmarked model."""
     import timm
 
-    eff = _load_efficientnet_lite0()
+    eff = load_efficientnet_lite0()
     eff_info = BACKBONES["efficientnet_lite0"]
     crop = eff_info.image_size if device.type == "cpu" else 224
-    out = [("efficientnet_lite0", eff, _forward(eff, "efficientnet_lite0", "features"), eff_info)]
+    out = [("efficientnet_lite0", eff, _forward(eff, eff_info, "features"), eff_info)]
     out[0] += (crop, 64 if device.type == "cpu" else 512)
     if not quick and device.type == "cuda":
         vit = timm.create_model("vit_large_patch14_clip_224", pretrained=False, num_classes=768)
         info = BackboneInfo(
-            "vitl14_random", 768, "random weights", "224 crop, ImageNet mean/std", True, 224
+            "vitl14_random", 768, "random weights", "224 crop, ImageNet mean/std", image_size=224
         )
         out.append(("ViT-L/14 (random weights)", vit.to(device), vit, info, 224, 256))
     for _, model, *_rest in out:
@@ -183,9 +177,9 @@ def run_size_study(args) -> None:
     test = load_dataset("fashion_mnist", "test")
     tr = train.subset(subset_indices(train.labels, args.n_train, seed=0))
     te = test.subset(subset_indices(test.labels, args.n_test, seed=0))
-    model = _load_efficientnet_lite0()
+    model = load_efficientnet_lite0()
     info = BACKBONES["efficientnet_lite0"]
-    fwd = _forward(model, "efficientnet_lite0", "features")
+    fwd = _forward(model, info, "features")
     print(f"EfficientNet-Lite0 on CPU ({args.threads} threads), Fashion-MNIST")
     print(f"train {len(tr)} / test {len(te)} stratified images; batch {args.batch}")
     print(f"{'size':>5}{'img/s':>9}{'70k est. (min)':>16}{'logreg acc':>12}{'kmeans ACC':>12}")

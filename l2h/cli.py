@@ -117,12 +117,12 @@ def _add_embed(commands) -> None:
 
 
 def _run_embed(args: argparse.Namespace) -> int:
-    from l2h import datasets, embed
+    from l2h import backbones, datasets, embed
 
     try:
         datasets.dataset_info(args.dataset)
         if args.output == "features":
-            embed.backbone_info(args.backbone)
+            backbones.backbone_info(args.backbone)
     except KeyError as exc:
         raise ValueError(exc.args[0]) from None
     if not str(args.out).endswith(".npy"):

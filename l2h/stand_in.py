@@ -24,7 +24,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from l2h.embed import BackboneInfo
+    from l2h.backbones import BackboneInfo
 
 __all__ = ["IMAGENET_CLASSES", "IMAGE_SIZE", "POOL", "stand_in_info", "stand_in_model"]
 #: Input size of every stand-in (shorter side resized to it, then a center crop).
@@ -41,12 +41,12 @@ def stand_in_info(name: str, real: BackboneInfo | None = None) -> BackboneInfo:
     Parameters
     ----------
     name : str
-        A backbone of :data:`l2h.embed.BACKBONES` (then ``real`` is its entry), or the name of a
+        A backbone of :data:`l2h.backbones.BACKBONES` (then ``real`` is its entry), or the name of a
         supervised ImageNet classifier (``real`` None): 1000 logits.
     real : BackboneInfo, optional
         The entry of the replaced backbone, whose output sizes are kept.
     """
-    from l2h.embed import IMAGENET_MEAN, IMAGENET_STD, BackboneInfo
+    from l2h.backbones import IMAGENET_MEAN, IMAGENET_STD, BackboneInfo
 
     dim = real.dim if real is not None else 0
     logits = real.logits_dim if real is not None else IMAGENET_CLASSES

@@ -6,6 +6,7 @@ from typing import Any
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
+from l2h.backbones import backbone_info
 from l2h.embed import extract_to_file
 
 
@@ -28,7 +29,10 @@ def main(smk: Any, log: logging.Logger) -> None:
         root=settings.get("root") or smk.params.data_root,
         indices=indices,
         batch_size=settings.get("batch_size", 256),
-        image_size=None if smk.wildcards.space == "pixels" else settings.get("image_size"),
+        # a backbone without an input size (raw pixels) keeps the images' own
+        image_size=settings.get("image_size")
+        if backbone_info(smk.wildcards.space).image_size
+        else None,
         device=smk.params.device,
         num_workers=max(0, smk.threads - 1),
         progress=True,

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2h.datasets import cifar, digits, fashion_mnist, food101
 from l2h._download import Resource, fetch
 from l2h.datasets import (
     DATASETS,
@@ -29,6 +28,10 @@ from l2h.datasets import (
     DatasetNotAvailableError,
     ImageDataset,
     check_available,
+    cifar,
+    digits,
+    fashion_mnist,
+    food101,
     load_dataset,
     load_labels,
     release_mismatches,
@@ -376,7 +379,9 @@ def test_food101_from_a_downloaded_archive(tmp_path, monkeypatch):
     (src / "meta" / "test.txt").write_text("apple_pie/2\n")
     archive = tmp_path / "food-101.tar.gz"
     _tar(src, archive, "food-101")
-    monkeypatch.setattr(food101, "ARCHIVE", Resource(archive.name, (archive.as_uri(),), md5(archive)))
+    monkeypatch.setattr(
+        food101, "ARCHIVE", Resource(archive.name, (archive.as_uri(),), md5(archive))
+    )
     root = tmp_path / "data"
     train = load_dataset("food101", "train", root=root)
     assert train.labels.tolist() == [0, 1] and train.class_names == tuple(classes)

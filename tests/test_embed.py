@@ -13,12 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2h import cli, embed
+from l2h import backbones, cli
+from l2h.backbones import WeightsNotAvailableError, backbone_info
 from l2h.datasets import ImageDataset, load_dataset
 from l2h.embed import (
-    BACKBONES,
-    WeightsNotAvailableError,
-    backbone_info,
     extract,
     extract_to_file,
     save_embeddings,
@@ -54,7 +52,6 @@ def effnet_features(fashion):
 
 
 def test_registry_dims_and_preprocessing():
-    assert set(BACKBONES) == {"pixels", "efficientnet_lite0", "clip_vitl14", "dinov2_vitg14"}
     assert [
         backbone_info(n).dim for n in ("efficientnet_lite0", "clip_vitl14", "dinov2_vitg14")
     ] == [
@@ -65,7 +62,7 @@ def test_registry_dims_and_preprocessing():
     assert not backbone_info("pixels").needs_torch
     assert "256" in backbone_info("dinov2_vitg14").preprocessing
     assert "CLIP mean/std" in backbone_info("clip_vitl14").preprocessing
-    assert backbone_info("clip_vitl14").mean == embed.CLIP_MEAN
+    assert backbone_info("clip_vitl14").mean == backbones.CLIP_MEAN
     with pytest.raises(KeyError, match="efficientnet_lite0"):
         backbone_info("resnet50")
 
@@ -132,7 +129,7 @@ def test_effnet_logits_are_the_classifier_on_the_features(fashion, effnet_featur
         fashion, "efficientnet_lite0", image_size=32, output="logits", batch_size=16, progress=False
     )
     assert logits.shape == (16, 1000)
-    model = embed._load_efficientnet_lite0()
+    model = backbones.load_efficientnet_lite0()
     w, b = model.classifier.weight.detach().numpy(), model.classifier.bias.detach().numpy()
     np.testing.assert_allclose(logits, effnet_features @ w.T + b, rtol=1e-3, atol=1e-3)
 

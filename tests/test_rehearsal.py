@@ -18,9 +18,9 @@ import yaml
 
 from l2h import rehearsal
 from l2h.datasets import DATASETS, check_available, load_dataset, release_mismatches
-from l2h.provenance import STAND_IN_NOTE
 from l2h.datasets.cifar import cifar100_tree
 from l2h.datasets.imagenet import wnids
+from l2h.provenance import STAND_IN_NOTE
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "config.yaml"
@@ -139,12 +139,16 @@ def test_release_check_tells_stand_in_cifar_from_the_release(stand_in_data):
 def test_stand_in_backbones_keep_the_output_size_and_load_no_weights(
     stand_in_data, monkeypatch, backbone, output, dim
 ):
+    import dataclasses
+
     from l2h import embed
+    from l2h.backbones import BACKBONES
 
     def no_hub(*args, **kwargs):
         raise AssertionError("a stand-in must not load weights")
 
-    monkeypatch.setattr(embed, "_LOADERS", dict.fromkeys(embed._LOADERS, no_hub))
+    for name, info in BACKBONES.items():
+        monkeypatch.setitem(BACKBONES, name, dataclasses.replace(info, load=no_hub))
     monkeypatch.setattr(embed, "_load_timm_classifier", no_hub)
     ds = load_dataset("food101", "test", root=stand_in_data, download=False)
     kw = dict(indices=range(6), output=output, device="cpu", progress=False, stand_in=True)
