@@ -7,17 +7,18 @@ import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
 
 from l2h.io import atomic_save_npy
-from l2h.models import get_model
+from l2h.models import model_info
 
 
 def main(smk: Any, log: logging.Logger) -> None:
     """Fit ``wildcards.model`` (K = ``wildcards.k``, ``wildcards.seed``) on ``input.train``."""
     train = [np.load(path, mmap_mode="r") for path in smk.input.train]
     test = [np.load(path, mmap_mode="r") for path in smk.input.test]
-    model_cls = get_model(smk.wildcards.model)
+    info = model_info(smk.wildcards.model)
     hparams = dict(smk.params.hparams)
-    if smk.wildcards.model != "kmeans":
+    if info.uses_gpu:  # the study's device, unless the model's settings name one
         hparams.setdefault("device", smk.params.device)
+    model_cls = info.load()
     model = model_cls(n_clusters=int(smk.wildcards.k), seed=int(smk.wildcards.seed), **hparams)
     log.info("fitting %r on spaces %s", model, [s.shape for s in train])
     model.fit(train, progress=True, log_file=smk.log[0] + ".train")

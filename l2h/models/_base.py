@@ -8,23 +8,36 @@ from __future__ import annotations
 
 import math
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
+from l2h._params import hyperparameters
+
 __all__ = [
+    "WORKFLOW_ARGUMENTS",
     "FlatModel",
     "TrainingLog",
     "as_spaces",
     "check_finite",
     "check_loss",
     "check_n_clusters",
+    "check_positive",
+    "load_torch",
     "output_array",
     "resolve_device",
     "row_blocks",
+    "rows_to_tensor",
+    "save_torch",
+    "seed_torch",
+    "take_rows",
 ]
+
+#: Constructor arguments that the workflow sets itself, with the config key that sets them.
+WORKFLOW_ARGUMENTS: dict[str, str] = {"n_clusters": "n_clusters", "seed": "seeds"}
 
 _CHECK_ROWS = 65_536  # rows per block when scanning spaces for non-finite values
 
@@ -180,18 +193,26 @@ class TrainingLog:
         self.close()
 
 
-class FlatModel:
-    """Shared behaviour: parameters, fitted checks, ``predict``, empty clusters.
+class FlatModel(ABC):
+    """What every flat clustering model is: a constructor of keyword hyperparameters, ``fit``,
+    ``logits``, ``save`` and ``load``; ``predict`` and the parameter helpers come with it.
 
-    Subclasses set :attr:`_PARAMS` (constructor argument names), implement ``fit`` and
-    ``logits``, and set ``space_dims_`` when fitted.
+    A subclass takes ``n_clusters`` and ``seed`` (default 0) first, then its hyperparameters as
+    keyword arguments with defaults, stores each argument under its own name (so that
+    :meth:`get_params` reads them back), and sets ``space_dims_``, ``n_empty_clusters_`` and
+    ``history_`` when fitted.
     """
 
-    _PARAMS: tuple[str, ...] = ()
+    @classmethod
+    def hyperparameters(cls) -> dict[str, Any]:
+        """``{name: default}`` of the constructor's settings, without the arguments the
+        workflow sets itself (:data:`WORKFLOW_ARGUMENTS`)."""
+        return hyperparameters(cls, skip=tuple(WORKFLOW_ARGUMENTS))
 
     def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as a JSON-serialisable dict."""
-        return {name: getattr(self, name) for name in self._PARAMS}
+        """Return the constructor arguments (read from the signature) as a JSON-serialisable
+        dict."""
+        return {name: getattr(self, name) for name in hyperparameters(type(self))}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -209,13 +230,59 @@ class FlatModel:
                 f"spaces have dimensions {dims}, the model was fitted on {tuple(self.space_dims_)}"
             )
 
+    @abstractmethod
+    def fit(
+        self,
+        spaces: Sequence[np.ndarray] | np.ndarray,
+        progress: bool = True,
+        log_file: str | os.PathLike | None = None,
+    ) -> FlatModel:
+        """Train the model on the training split.
+
+        Parameters
+        ----------
+        spaces : list of array-like of shape (N, d_s)
+            One feature matrix per embedding space (a single array is accepted too);
+            memory-mapped arrays may be streamed.
+        progress : bool, default True
+            Show a progress bar with the loss and the number of non-empty clusters.
+        log_file : path-like, optional
+            Append progress lines and a summary to this file.
+
+        Returns
+        -------
+        FlatModel
+            ``self``, fitted (``space_dims_``, ``n_empty_clusters_`` and ``history_`` set).
+        """
+
+    @abstractmethod
     def logits(
         self,
         spaces: Sequence[np.ndarray] | np.ndarray,
         batch_size: int = 65_536,
         out: np.ndarray | None = None,
     ) -> np.ndarray:
-        raise NotImplementedError
+        """Return the ``(N, K)`` float32 logits of every point (their argmax is the cluster).
+
+        Parameters
+        ----------
+        spaces : list of array-like of shape (N, d_s)
+            The spaces of :meth:`fit`, with the same dimensions.
+        batch_size : int, default 65536
+            Rows computed at a time.
+        out : numpy.ndarray, optional
+            A writable ``(N, K)`` float32 array to fill (e.g. memory-mapped; see
+            :func:`output_array`).
+        """
+
+    @abstractmethod
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to one file, atomically (no training data needed to load it)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, path: str | os.PathLike) -> FlatModel:
+        """Read a model written by :meth:`save` (a fitted model)."""
 
     def predict(
         self, spaces: Sequence[np.ndarray] | np.ndarray, batch_size: int = 65_536

@@ -134,17 +134,6 @@ class KMeans(FlatModel):
     (100, 2)
     """
 
-    _PARAMS = (
-        "n_clusters",
-        "seed",
-        "temperature",
-        "n_init",
-        "max_iter",
-        "tol",
-        "normalize",
-        "device",
-    )
-
     def __init__(
         self,
         n_clusters: int,

@@ -240,31 +240,6 @@ class TEMI(FlatModel):
     space_dims_ : tuple of int
     """
 
-    _PARAMS = (
-        "n_clusters",
-        "seed",
-        "device",
-        "n_heads",
-        "knn",
-        "epochs",
-        "batch_size",
-        "lr",
-        "min_lr",
-        "warmup_epochs",
-        "weight_decay",
-        "beta",
-        "student_temp",
-        "teacher_temp",
-        "momentum",
-        "final_momentum",
-        "probs_momentum",
-        "hidden_dim",
-        "bottleneck_dim",
-        "freeze_last_layer",
-        "embed_norm",
-        "knn_chunk",
-    )
-
     def __init__(
         self,
         n_clusters: int,
