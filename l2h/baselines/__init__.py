@@ -11,7 +11,10 @@ of the ``evaluate`` split, the leaf (``0..L-1``) it belongs to, so one call of
 >>> tree.n_clusters, leaves.tolist()
 (3, [0, 0, 1, 2, 2])
 
-See ``docs/baselines.md`` for definitions, costs and measured numbers.
+See ``docs/baselines.md`` for definitions, costs and measured numbers. Adding a baseline: one
+module with its function and one :class:`BaselineInfo` entry in :data:`BASELINES`
+(``docs/extending.md``). TreeVAE (:mod:`l2h.baselines.treevae`) runs the official repository
+through its own workflow rule and is not in the registry.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from l2h.baselines._common import INPUTS, BaselineData, BaselineInfo, check_compatible, check_data
+from l2h.baselines._common import (
+    CALL_ARGUMENTS,
+    INPUTS,
+    BaselineData,
+    BaselineInfo,
+    check_compatible,
+    check_data,
+)
 from l2h.baselines.cheap import (
     bisecting_kmeans,
     centroid_cosine,
@@ -31,52 +41,71 @@ from l2h.baselines.cheap import (
 from l2h.baselines.deepect import deepect
 from l2h.hierarchy import Hierarchy
 
-__all__ = ["BASELINES", "INPUTS", "BaselineData", "BaselineInfo", "run_baseline"]
+__all__ = [
+    "BASELINES",
+    "CALL_ARGUMENTS",
+    "INPUTS",
+    "BaselineData",
+    "BaselineInfo",
+    "baseline_info",
+    "run_baseline",
+]
 
 _FLAT = frozenset({"features", "logits"})
 
 BASELINES: dict[str, BaselineInfo] = {
     "centroid_ward": BaselineInfo(
-        centroid_ward, _FLAT, "Ward linkage on the flat clusters' centroids (normalised features)"
+        centroid_ward,
+        _FLAT,
+        "Ward linkage on the flat clusters' centroids (normalised features)",
+        "Centroid linkage, Ward",
     ),
     "centroid_cosine": BaselineInfo(
-        centroid_cosine, _FLAT, "average linkage on cosine distances between cluster centroids"
+        centroid_cosine,
+        _FLAT,
+        "average linkage on cosine distances between cluster centroids",
+        "Centroid linkage, cosine",
     ),
     "logit_affinity": BaselineInfo(
         logit_affinity,
         frozenset({"logits"}),
         "average linkage on 1 - symmetrised mean softmax mass between clusters (logits only)",
+        "Logit affinity",
     ),
     "point_ward": BaselineInfo(
         point_ward,
         frozenset({"features"}),
         "point-level Ward on a subsample, collapsed to K leaves; points to nearest leaf centroid",
-        {"max_points": 10_000},
+        "Point-level Ward",
     ),
     "bisecting_kmeans": BaselineInfo(
         bisecting_kmeans,
         frozenset({"features"}),
         "top-down 2-means splits of the largest-SSE leaf to K leaves; points descend the tree",
-        {"n_init": 3, "max_iter": 300},
+        "Bisecting k-means",
+        quick={"n_init": 1, "max_iter": 20},
     ),
     "deepect": BaselineInfo(
         deepect,
         frozenset({"pixels"}),
         "DeepECT (ClustPy 0.0.3) on raw pixels, max K leaves (may end with fewer)",
-        {
-            "pretrain_epochs": 100,
-            "clustering_epochs": 150,
-            "grow_interval": 2,
-            "pruning_threshold": 0.1,
-            "batch_size": 256,
-            "embedding_size": 10,
-            "pretrain_lr": 1e-3,
-            "clustering_lr": 1e-4,
-            "device": "auto",
-        },
+        "DeepECT",
+        uses_gpu=True,
+        quick={"pretrain_epochs": 1, "clustering_epochs": 2, "batch_size": 64},
     ),
 }
-"""Registry: name (the ``method`` column of metrics tables) -> :class:`BaselineInfo`."""
+"""Registry: name (the ``method`` column of metrics tables) -> :class:`BaselineInfo` (one entry
+per baseline; its settings are the keyword arguments of its function)."""
+
+
+def baseline_info(name: str) -> BaselineInfo:
+    """Return the registry entry of ``name`` (KeyError listing the names otherwise)."""
+    try:
+        return BASELINES[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown baseline {name!r}; registered baselines: {', '.join(BASELINES)}"
+        ) from None
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
@@ -114,7 +143,7 @@ def run_baseline(
     seed : int, default 0
         Seed of every random choice; same seed, same result on CPU.
     **params
-        Extra parameters of the baseline (see ``BASELINES[name].defaults``).
+        Settings of the baseline (see ``BASELINES[name].hyperparameters()``).
 
     Returns
     -------
@@ -136,10 +165,10 @@ def run_baseline(
     info = BASELINES[name]
     n_clusters = _check_int(n_clusters, "n_clusters", 1)
     seed = _check_int(seed, "seed", 0)
-    unknown = sorted(set(params) - set(info.defaults))
+    known = info.hyperparameters()
+    unknown = sorted(set(params) - set(known))
     if unknown:
-        known = sorted(info.defaults)
-        raise TypeError(f"{name} got unknown parameter(s) {unknown}; known: {known}")
+        raise TypeError(f"{name} got unknown parameter(s) {unknown}; known: {sorted(known)}")
     fit_checked = check_data(fit, info.inputs, "fit")
     eval_checked = (
         fit_checked if evaluate is None else check_data(evaluate, info.inputs, "evaluate")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse
 
+from l2h._params import hyperparameters
 from l2h.hierarchy import Hierarchy
 
-__all__ = ["INPUTS", "BaselineData", "BaselineInfo", "BaselineFunction"]
+__all__ = ["CALL_ARGUMENTS", "INPUTS", "BaselineData", "BaselineFunction", "BaselineInfo"]
 
 INPUTS: tuple[str, ...] = ("features", "logits", "pixels")
 """Names of the inputs a baseline can need."""
@@ -41,6 +43,54 @@ class BaselineData:
     logits: np.ndarray | None = None
     pixels: np.ndarray | None = None
 
+    @classmethod
+    def load(
+        cls,
+        spaces: Sequence[str | os.PathLike] = (),
+        logits: str | os.PathLike | None = None,
+        *,
+        pixels: bool = False,
+    ) -> BaselineData:
+        """One split read from files: embedding spaces (or raw pixels) and logits.
+
+        Parameters
+        ----------
+        spaces : sequence of path-like
+            ``.npy`` files of the embedding spaces (memory-mapped), or with ``pixels=True`` the
+            one ``.npy`` file of the raw pixels (backbone ``pixels``).
+        logits : path-like, optional
+            The flat model's logits (``.npy``, ``.npz`` or ``.pt``, see
+            :func:`l2h.io.load_logits`).
+        pixels : bool, default False
+            Whether ``spaces`` is the raw pixels (for baselines whose input is ``pixels``).
+        """
+        from l2h.io import load_logits
+
+        arrays = [np.load(path, mmap_mode="r") for path in spaces]
+        scores = load_logits(logits) if logits is not None else None
+        if pixels:
+            if len(arrays) != 1:
+                raise ValueError(f"raw pixels are one file, got {len(arrays)}")
+            return cls(pixels=np.asarray(arrays[0]), logits=scores)
+        return cls(features=arrays or None, logits=scores)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[BaselineData]) -> BaselineData:
+        """One split holding the rows of ``parts``, in order (the same inputs in each part)."""
+
+        def cat(arrays: list[Any]) -> Any:
+            return None if arrays[0] is None else np.concatenate([np.asarray(a) for a in arrays])
+
+        features = None
+        if parts[0].features is not None:
+            n_spaces = len(parts[0].features)
+            features = [cat([p.features[s] for p in parts]) for s in range(n_spaces)]
+        return cls(
+            features=features,
+            logits=cat([p.logits for p in parts]),
+            pixels=cat([p.pixels for p in parts]),
+        )
+
     def n_points(self) -> int | None:
         """Return the number of points N of the inputs that are set (None if none is set)."""
         for value in (self.logits, self.pixels):
@@ -51,27 +101,43 @@ class BaselineData:
         return None
 
 
+#: Arguments of a baseline function that are not settings: the data, K and the seed.
+CALL_ARGUMENTS = ("fit", "evaluate", "n_clusters", "seed")
+
+
 @dataclass(frozen=True)
 class BaselineInfo:
-    """One entry of :data:`l2h.baselines.BASELINES`.
+    """One entry of :data:`l2h.baselines.BASELINES`: everything known about a baseline's name.
 
     Attributes
     ----------
     function : callable
         ``function(fit, evaluate, *, n_clusters, seed, **params) -> (Hierarchy, leaf_labels)``
-        on validated :class:`BaselineData`.
+        on validated :class:`BaselineData`; its other keyword arguments (with defaults) are the
+        baseline's settings (:meth:`hyperparameters`).
     inputs : frozenset of str
         Inputs the baseline needs, a subset of ``{"features", "logits", "pixels"}``.
     description : str
         One line for tables and ``--help`` texts.
-    defaults : dict
-        Default values of the extra parameters it accepts (documentation only).
+    display_name : str
+        The name people read (tables, figures): ``"Centroid linkage, Ward"``.
+    uses_gpu : bool
+        Whether it computes on a GPU when the study has one (the workflow requests a GPU for
+        such jobs only, and passes the study's ``device`` to them).
+    quick : mapping
+        Settings for a run of seconds on a few hundred points (the shared contract tests).
     """
 
     function: BaselineFunction
     inputs: frozenset[str]
     description: str
-    defaults: dict[str, Any] = field(default_factory=dict)
+    display_name: str
+    uses_gpu: bool = False
+    quick: Mapping[str, Any] = field(default_factory=dict)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """``{name: default}`` of the settings it accepts, read from the function's signature."""
+        return hyperparameters(self.function, skip=CALL_ARGUMENTS)
 
 
 # ----------------------------------------------------------------------------- validation
