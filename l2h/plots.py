@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 
 from l2h.io import atomic_path
+from l2h.names import display_name, method_label
 
 __all__ = ["plot_dendrogram", "plot_dendrogram_top", "plot_k_sensitivity", "plot_level_scores"]
-
-_SCORE_NAMES = {"nmi": "NMI", "acc": "ACC", "dp": "DP", "ari": "ARI", "lp": "LP"}
 
 
 def plot_dendrogram(
@@ -195,7 +194,7 @@ def _node_label(node: int, counts: np.ndarray, z: np.ndarray, names: Sequence[st
 
 
 def _rows(metrics: Any, **equal: Any) -> Any:
-    from l2h.tables import validate_metrics
+    from l2h.results import validate_metrics
 
     rows = validate_metrics(metrics)
     for column, value in equal.items():
@@ -226,7 +225,7 @@ def plot_k_sensitivity(
     Parameters
     ----------
     metrics : pandas.DataFrame
-        A study's metrics (:func:`l2h.tables.load_metrics`).
+        A study's metrics (:func:`l2h.results.load_metrics`).
     dataset, model : str
         The K sweep to draw.
     path : path-like
@@ -256,8 +255,6 @@ def plot_k_sensitivity(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    from l2h.tables import _label
-
     rows = _rows(metrics, dataset=dataset, model=model, method="l2h", split=split, level="class")
     rows = rows[(rows["aggregation"] == aggregation) & rows["metric"].isin(list(scores))]
     if backbone is not None:
@@ -276,14 +273,14 @@ def plot_k_sensitivity(
             continue
         s = stats.loc[score].sort_index()
         ks, mean, std = s.index.to_numpy(), s["mean"].to_numpy(), s["std"].fillna(0).to_numpy()
-        ax.plot(ks, mean, marker="o", label=_SCORE_NAMES.get(score, score))
+        ax.plot(ks, mean, marker="o", label=display_name("metric", score))
         ax.fill_between(ks, mean - std, mean + std, alpha=0.2)
     ax.axvline(true_k, color="0.3", linestyle="--", label=f"true K = {true_k}")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of clusters K")
     ax.set_ylabel("score")
     ax.legend()
-    ax.set_title(title or f"{dataset}, {_label('l2h', model)}: sensitivity to K")
+    ax.set_title(title or f"{dataset}, {method_label('l2h', model)}: sensitivity to K")
     _save(fig, path, dpi, note)
     return fig
 
@@ -360,7 +357,7 @@ def plot_level_scores(
             mean = part[f"{score}_mean"].to_numpy(dtype=float)
             std = part[f"{score}_std"].fillna(0).to_numpy(dtype=float)
             ax.errorbar(list(part["level"]), mean, yerr=std, marker="o", capsize=3, label=label)
-        ax.set_title(_SCORE_NAMES.get(score, score))
+        ax.set_title(display_name("metric", score))
         ax.set_xlabel("level (coarse to fine)")
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].set_ylabel("score")

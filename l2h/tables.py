@@ -1,7 +1,7 @@
 """The paper's tables from a study's tidy ``metrics.csv``, with the published numbers beside ours.
 
 A study writes one long table, ``results/<study>/metrics.csv``, with the columns
-:data:`COLUMNS` (one score per row). The functions here turn it into the paper's tables:
+:data:`l2h.results.COLUMNS` (one score per row). The functions here turn it into the paper's tables:
 
 - :func:`table1`: hierarchical clustering (NMI, ARI, ACC, DP, LP), mean +- std over seeds, with
   the paper's numbers (:func:`load_paper_numbers`) quoted beside ours;
@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,15 +37,18 @@ from typing import Any
 import pandas as pd
 
 from l2h.io import atomic_write_text
+from l2h.names import display_name, method_label
+from l2h.results import load_metrics, numeric_column, validate_metrics
 
 __all__ = [
-    "COLUMNS",
     "NO_ROWS",
     "PAPER_COLUMNS",
     "TABLE1_METRICS",
+    "TABLES",
+    "TABLE_FORMATS",
+    "TableSpec",
     "format_table",
     "level_table",
-    "load_metrics",
     "load_paper_numbers",
     "supervised_table",
     "table1",
@@ -52,24 +56,9 @@ __all__ = [
     "to_csv",
     "to_latex",
     "to_markdown",
-    "validate_metrics",
     "write_tables",
 ]
 
-#: Columns of a study's metrics.csv, in order.
-COLUMNS: tuple[str, ...] = (
-    "dataset",
-    "backbone",
-    "model",
-    "method",
-    "aggregation",
-    "n_clusters",
-    "seed",
-    "split",
-    "level",
-    "metric",
-    "value",
-)
 #: Columns of ``l2h/paper_numbers.csv``.
 PAPER_COLUMNS: tuple[str, ...] = (
     "table",
@@ -89,36 +78,15 @@ TABLE1_METRICS: tuple[str, ...] = ("nmi", "ari", "acc", "dp", "lp")
 #: Text written instead of an empty table, so that workflow outputs always exist.
 NO_ROWS = "no rows for this table in this study"
 
-_TEXT_COLUMNS = (
-    "dataset",
-    "backbone",
-    "model",
-    "method",
-    "aggregation",
-    "split",
-    "level",
-    "metric",
-)
 _AGGREGATION_ORDER = ("cluster_mean", "point_sum", "point_mean")
 _LEVEL_METRICS = ("nmi", "acc", "dp")
 _SUPERVISED_METRICS = ("lca_spearman", "mistake_severity", "nmi", "ari", "acc", "lp", "dp")
 # Coarse-to-fine order of known level names; "class" (the dataset's own labels) always comes last.
-# The biological rank "class" of iNaturalist is stored as "class_rank" (see scripts/evaluate.py).
+# The biological rank "class" of iNaturalist is stored as "class_rank" (l2h.results.CLASS_RANK).
 _LEVEL_ORDER = ("kingdom", "phylum", "class_rank", "order", "family", "genus", "species")
 _LEVEL_ORDER += ("superclass", "coarse", "medium")
-_NAMES = {
-    "nmi": "NMI",
-    "ari": "ARI",
-    "acc": "ACC",
-    "dp": "DP",
-    "lp": "LP",
-    "lca_spearman": "LCA Spearman",
-    "mistake_severity": "Mistake severity",
-    "deepect": "DeepECT",
-    "treevae": "TreeVAE",
-    "turtle": "TURTLE",
-    "temi": "TEMI",
-    "kmeans": "k-means",
+# Column headers; metric and method names come from l2h.names (display_name, method_label).
+_HEADERS = {
     "dataset": "Dataset",
     "backbone": "Backbone",
     "aggregation": "Aggregation",
@@ -139,101 +107,6 @@ _TEMI_NOTE = (
 
 
 # --------------------------------------------------------------------------------- loading
-
-
-def load_metrics(path: str | os.PathLike) -> pd.DataFrame:
-    """Read and validate a study's ``metrics.csv``.
-
-    Parameters
-    ----------
-    path : path-like
-        A CSV file with the columns :data:`COLUMNS` (extra columns are kept).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows, validated by :func:`validate_metrics`.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If a column is missing or a value has the wrong type.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"metrics file not found: {path}")
-    # "none" and "NA" are real names here; only an empty value (or "nan") is a missing score.
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return validate_metrics(frame, source=str(path))
-
-
-def validate_metrics(metrics: pd.DataFrame, *, source: str = "metrics") -> pd.DataFrame:
-    """Check a metrics table's columns and types; return a normalised copy.
-
-    ``value`` becomes float (empty or ``nan`` is NaN), ``n_clusters`` and ``seed`` int64, the
-    text columns str. Level-wise keys of :func:`l2h.metrics.evaluate` stored as metric names
-    (``nmi@superclass``) are split into ``metric="nmi"``, ``level="superclass"``.
-
-    Parameters
-    ----------
-    metrics : pandas.DataFrame
-        Rows with the columns :data:`COLUMNS`.
-    source : str, default "metrics"
-        Name used in error messages (e.g. the file path).
-
-    Raises
-    ------
-    ValueError
-        If ``metrics`` is not a DataFrame, lacks a column, or holds a non-numeric value,
-        a non-integer ``n_clusters``/``seed`` or a ``metric@level`` key that contradicts
-        its ``level``.
-    """
-    if not isinstance(metrics, pd.DataFrame):
-        raise ValueError(f"{source}: expected a pandas DataFrame, got {type(metrics).__name__}")
-    missing = [c for c in COLUMNS if c not in metrics.columns]
-    if missing:
-        raise ValueError(
-            f"{source}: missing columns {', '.join(missing)} (expected {', '.join(COLUMNS)})"
-        )
-    out = metrics.copy()
-    for column in _TEXT_COLUMNS:
-        out[column] = out[column].astype(str).str.strip()
-    out["value"] = _numeric(out["value"], "value", source)
-    for column in ("n_clusters", "seed"):
-        numbers = _numeric(out[column], column, source)
-        if numbers.isna().any() or (numbers != numbers.round()).any():
-            raise ValueError(f"{source}: column {column!r} must hold integers")
-        out[column] = numbers.astype("int64")
-    return _split_level_keys(out, source).reset_index(drop=True)
-
-
-def _numeric(column: pd.Series, name: str, source: str) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return column.astype("float64")  # already numbers: no round trip through text
-    text = column.astype(str).str.strip()
-    text = text.mask(text.str.lower().isin(["", "nan"]))
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & text.notna()
-    if bad.any():
-        raise ValueError(f"{source}: column {name!r} has a non-number: {text[bad].iloc[0]!r}")
-    return numbers.astype("float64")
-
-
-def _split_level_keys(metrics: pd.DataFrame, source: str) -> pd.DataFrame:
-    keyed = metrics["metric"].str.contains("@", regex=False)
-    if not keyed.any():
-        return metrics
-    parts = metrics.loc[keyed, "metric"].str.split("@", n=1, expand=True)
-    levels = metrics.loc[keyed, "level"]
-    clash = (levels != "class") & (levels != parts[1])
-    if clash.any():
-        row = metrics.loc[clash[clash].index[0]]
-        raise ValueError(f"{source}: metric {row['metric']!r} has level {row['level']!r}")
-    metrics.loc[keyed, "metric"] = parts[0]
-    metrics.loc[keyed, "level"] = parts[1]
-    return metrics
 
 
 def load_paper_numbers(path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -273,7 +146,7 @@ def load_paper_numbers(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if not verified.isin(["true", "false"]).all():
         raise ValueError(f"{path}: column 'verified' must be true or false")
     frame["verified"] = verified == "true"
-    frame["value"] = _numeric(frame["value"], "value", str(path))
+    frame["value"] = numeric_column(frame["value"], "value", str(path))
     return frame
 
 
@@ -299,7 +172,7 @@ def table1(
     Parameters
     ----------
     metrics : pandas.DataFrame
-        A study's metrics (see :func:`load_metrics`).
+        A study's metrics (see :func:`l2h.results.load_metrics`).
     paper : pandas.DataFrame, optional
         Paper numbers (:func:`load_paper_numbers`); its Table-1 rows for the datasets present
         in ``metrics`` are joined (``<metric>_paper``, ``_paper_source``, ``_paper_verified``),
@@ -567,13 +440,6 @@ def _level_rank(levels: list[str]) -> dict[str, int]:
 # --------------------------------------------------------------------------------- writers
 
 
-def _label(method: str, model: str) -> str:
-    if method == "l2h":
-        return f"L2H-{_NAMES.get(model, model)}" if model not in ("", "none") else "L2H"
-    name = _NAMES.get(method, method)
-    return name if model in ("", "none", "nan") else f"{name} ({_NAMES.get(model, model)})"
-
-
 def _number(value: Any) -> str:
     return "–" if _missing(value) else f"{float(value):.3f}"
 
@@ -611,12 +477,12 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
         if key == "method":
             models = table["model"] if "model" in table else [""] * len(table)
             out["Method"] = [
-                _label(str(a), str(b)) for a, b in zip(table[key], models, strict=True)
+                method_label(str(a), str(b)) for a, b in zip(table[key], models, strict=True)
             ]
         else:
-            out[_NAMES.get(key, key)] = [str(v) if not _missing(v) else "" for v in table[key]]
+            out[_HEADERS.get(key, key)] = [str(v) if not _missing(v) else "" for v in table[key]]
     for m in scores:
-        name = _NAMES.get(m, m)
+        name = display_name("metric", m)
         out[name] = [
             _mean_std(a, b) for a, b in zip(table[f"{m}_mean"], table[f"{m}_std"], strict=True)
         ]
@@ -725,9 +591,7 @@ def to_latex(table: pd.DataFrame, caption: str | None = None, label: str | None 
         ``\\label`` key.
     """
     shown = format_table(table)
-    scores = [
-        _NAMES.get(c[: -len("_mean")], c[: -len("_mean")]) for c in table if c.endswith("_mean")
-    ]
+    scores = [display_name("metric", c[: -len("_mean")]) for c in table if c.endswith("_mean")]
     numeric = {"Seeds", *scores, *(f"{name} (paper)" for name in scores)}
     spec = "".join("r" if c in numeric else "l" for c in shown.columns)
     lines = [r"\begin{table}[t]", r"\centering"]
@@ -746,12 +610,41 @@ def to_latex(table: pd.DataFrame, caption: str | None = None, label: str | None 
     return "\n".join(lines) + "\n"
 
 
-_CAPTIONS = {
-    "table1": "Hierarchical clustering: mean ± std over seeds (test split, class labels)",
-    "table7": "Aggregation ablation of L2H: tree scores per aggregation function",
-    "levels": "Scores per ground-truth level (the tree cut to each level's number of labels)",
-    "supervised": "L2H on a supervised classifier's logits, against the labels' taxonomy",
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of :func:`write_tables`: its caption and how it is built from the metrics."""
+
+    caption: str
+    build: Callable[[pd.DataFrame, pd.DataFrame, Mapping[str, int] | None], pd.DataFrame]
+
+
+TABLES: dict[str, TableSpec] = {
+    "table1": TableSpec(
+        "Hierarchical clustering: mean ± std over seeds (test split, class labels)",
+        lambda metrics, paper, k: table1(metrics, paper, n_clusters=k),
+    ),
+    "table7": TableSpec(
+        "Aggregation ablation of L2H: tree scores per aggregation function",
+        lambda metrics, paper, k: table7(metrics, paper, n_clusters=k),
+    ),
+    "levels": TableSpec(
+        "Scores per ground-truth level (the tree cut to each level's number of labels)",
+        lambda metrics, paper, k: level_table(metrics, n_clusters=k),
+    ),
+    "supervised": TableSpec(
+        "L2H on a supervised classifier's logits, against the labels' taxonomy",
+        lambda metrics, paper, k: supervised_table(metrics),
+    ),
 }
+"""Every table a study writes, by file name (the workflow's outputs are read from here)."""
+
+_WRITERS: dict[str, Callable[[pd.DataFrame, str, str], str]] = {
+    "csv": lambda table, caption, name: to_csv(table),
+    "md": lambda table, caption, name: to_markdown(table, caption),
+    "tex": lambda table, caption, name: to_latex(table, caption, label=f"tab:{name}"),
+}
+#: The formats each table is written in (file suffixes).
+TABLE_FORMATS: tuple[str, ...] = tuple(_WRITERS)
 
 
 def write_tables(
@@ -764,8 +657,9 @@ def write_tables(
 ) -> list[Path]:
     """Write every table as ``<name>.csv``, ``<name>.md`` and ``<name>.tex``, atomically.
 
-    Tables: ``table1``, ``table7``, ``levels``, ``supervised``. A table without rows in this
-    study is written as three files holding :data:`NO_ROWS` (so that workflow outputs exist).
+    Tables: :data:`TABLES` (``table1``, ``table7``, ``levels``, ``supervised``). A table without
+    rows in this study is written as three files holding :data:`NO_ROWS` (so that workflow
+    outputs exist).
 
     Parameters
     ----------
@@ -788,21 +682,12 @@ def write_tables(
     """
     metrics = load_metrics(metrics_csv)
     paper = load_paper_numbers(paper_csv)
-    tables = {
-        "table1": table1(metrics, paper, n_clusters=n_clusters),
-        "table7": table7(metrics, paper, n_clusters=n_clusters),
-        "levels": level_table(metrics, n_clusters=n_clusters),
-        "supervised": supervised_table(metrics),
-    }
     out_dir = Path(out_dir)
     written = []
-    for name, table in tables.items():
-        caption = _CAPTIONS[name] if note is None else f"{note}. {_CAPTIONS[name]}"
-        texts = {
-            "csv": to_csv(table),
-            "md": to_markdown(table, caption),
-            "tex": to_latex(table, caption, label=f"tab:{name}"),
-        }
+    for name, spec in TABLES.items():
+        table = spec.build(metrics, paper, n_clusters)
+        caption = spec.caption if note is None else f"{note}. {spec.caption}"
+        texts = {fmt: write(table, caption, name) for fmt, write in _WRITERS.items()}
         if _no_measured_rows(table):
             empty = NO_ROWS if note is None else f"{note}. {NO_ROWS}"
             texts = {"csv": NO_ROWS + "\n", "md": empty + "\n", "tex": f"% {empty}\n"}

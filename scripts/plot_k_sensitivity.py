@@ -6,7 +6,7 @@ from typing import Any
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 
 from l2h.plots import plot_k_sensitivity
-from l2h.tables import load_metrics
+from l2h.results import load_metrics
 
 
 def main(smk: Any, log: logging.Logger) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from l2h.tables import COLUMNS
+from l2h.results import COLUMNS
 
 
 def synthetic_metrics(seeds: tuple[int, ...] = (0, 1, 2)) -> pd.DataFrame:

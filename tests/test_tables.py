@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 from _synthetic_metrics import synthetic_metrics
 
+from l2h.results import COLUMNS, load_metrics, validate_metrics
 from l2h.tables import (
-    COLUMNS,
     NO_ROWS,
     TABLE1_METRICS,
     format_table,
     level_table,
-    load_metrics,
     load_paper_numbers,
     supervised_table,
     table1,
@@ -23,7 +22,6 @@ from l2h.tables import (
     to_csv,
     to_latex,
     to_markdown,
-    validate_metrics,
     write_tables,
 )
 
