@@ -5,13 +5,15 @@ Paper study:  snakemake --cores 8 --configfile config.yaml          (GPU for emb
 On SLURM:     snakemake --profile profiles/slurm --configfile config.yaml
 Demo:         snakemake --cores 2 --configfile config/demo.yaml     (offline, CPU, real data)
 Without --configfile the paper study (config.yaml) runs. Every output lives under results/<study>/;
-rules/common.smk builds the target lists from the validated config.
+rules/common.smk builds the target lists from the checked config. Every name (dataset, backbone,
+model, baseline) and what it needs comes from the registries of the l2h package.
 """
 
 import re
 import sys
+from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -24,7 +26,14 @@ if not config:
     configfile: "config.yaml"
 
 
-validate(config, "config/schema.yaml")
+from l2h.config import ConfigError, check_data, check_study
+
+# The whole config is checked before anything is planned: the schema (with the registries'
+# names) and every model/baseline setting against its signature. One line, no traceback.
+try:
+    check_study(config, Path(workflow.basedir) / "config" / "schema.yaml")
+except ConfigError as error:
+    sys.exit(f"config error: {error}")
 
 STUDY = config["study"]
 
@@ -34,13 +43,13 @@ include: "rules/common.smk"
 
 wildcard_constraints:
     study=re.escape(STUDY),
-    dataset="|".join(re.escape(name) for name in dataset_names()),
-    space=r"[a-z0-9_]+",
+    dataset=alternatives(dataset_names()),
+    space=alternatives([*BACKBONES, "given"]),
     backbone=r"[A-Za-z0-9_.+]+",
-    model=r"[a-z]+",
+    model=alternatives([*MODELS, *NO_MODEL]),
     method=r"[a-z0-9_]+",
-    aggregation="|".join(re.escape(name) for name in config["aggregations"]),
-    baseline="|".join(BASELINE_INPUTS) + "|treevae",
+    aggregation=alternatives(config["aggregations"]),
+    baseline=alternatives([*BASELINES, "treevae"]),
     split="train|test",
     k=r"\d+",
     seed=r"\d+",
@@ -55,7 +64,11 @@ include: "rules/report.smk"
 
 
 onstart:
-    check_data_available()
+    # User-provided data (ImageNet, iNat21 roots) is checked when a run starts, never in dry runs.
+    try:
+        check_data(config)
+    except ConfigError as error:
+        sys.exit(f"data error: {error}")
 
 
 localrules:

@@ -16,12 +16,12 @@ rule fit_model:
     benchmark:
         "results/{study}/benchmarks/fit_model/{dataset}/{backbone}/{model}/k{k}_seed{seed}.tsv"
     wildcard_constraints:
-        model="kmeans|turtle|temi",
+        model=alternatives(MODELS),
     conda:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        gpu=lambda wildcards: 0 if wildcards.model == "kmeans" else 1,
+        gpu=lambda wildcards: gpus(MODELS[wildcards.model]),
         mem_mb=16000,
         runtime=240,
     params:

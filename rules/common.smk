@@ -9,9 +9,15 @@
 #             "supervised" for a pretrained classifier
 #   method    "l2h_<aggregation>" or a baseline name
 
+import re
+
+from l2h.backbones import BACKBONES
 from l2h.baselines import BASELINES
+from l2h.baselines.treevae import TREEVAE_CONFIGS
 from l2h.datasets import DATASETS
+from l2h.models import MODELS
 from l2h.provenance import STAND_IN_NOTE
+from l2h.tables import TABLE_FORMATS, TABLES
 
 HIERARCHY_SPLIT = config["hierarchy_split"]
 EVAL_SPLITS = config["eval_splits"]
@@ -19,11 +25,23 @@ BYO = config["byo"]
 SUPERVISED = config.get("supervised")
 # Which inputs each baseline reads ("features", "logits", "pixels"), from the library's registry.
 BASELINE_INPUTS = {name: info.inputs for name, info in BASELINES.items()}
+# Values of the model wildcard that are no registered model (see the header).
+NO_MODEL = ["none", "given", "supervised"]
 RUN = "{dataset}/{backbone}/{model}/k{k}_seed{seed}"
 # Stand-in backbones (rehearsals): passed to the jobs that run networks; every table and
 # figure then carries CAPTION_NOTE ("the numbers mean nothing").
 STAND_IN = config["stand_in_backbones"]
 CAPTION_NOTE = STAND_IN_NOTE if STAND_IN else None
+
+
+def alternatives(names):
+    """A wildcard constraint matching exactly ``names``."""
+    return "|".join(re.escape(name) for name in names)
+
+
+def gpus(info):
+    """GPUs a job of a registry entry requests: 1 if it uses one and the study may use one."""
+    return int(info.uses_gpu and config["device"] != "cpu")
 
 
 def dataset_names():
@@ -150,9 +168,6 @@ def baseline_trees():
     return trees
 
 
-TREEVAE_LEAVES = {"cifar10": 10, "cifar100": 20}  # the official configs' leaf counts
-
-
 def treevae_trees():
     """Wildcards of the optional TreeVAE trees (raw pixels, its configs' leaf counts)."""
     settings = config["treevae"]
@@ -163,11 +178,11 @@ def treevae_trees():
             dataset=dataset,
             backbone="pixels",
             model="none",
-            k=TREEVAE_LEAVES[dataset],
+            k=TREEVAE_CONFIGS[dataset]["leaves"],
             seed=seed,
             method="treevae",
         )
-        for dataset in settings.get("datasets", list(TREEVAE_LEAVES))
+        for dataset in settings.get("datasets", list(TREEVAE_CONFIGS))
         if dataset in config["datasets"]
         for seed in config["seeds"]
     ]
@@ -238,15 +253,14 @@ def dataset_taxonomy_name(dataset):
     return dataset if DATASETS[dataset].has_tree else None
 
 
-TABLES = ["table1", "table7", "levels", "supervised"]
-
-
-def table_files():
-    """Every paper table, as CSV, Markdown and LaTeX."""
+def table_files(study=None):
+    """Every paper table (l2h.tables.TABLES) in every format (CSV, Markdown, LaTeX), of
+    ``study`` (default: this study)."""
+    study = STUDY if study is None else study
     return [
-        f"results/{STUDY}/tables/{table}.{ext}"
+        f"results/{study}/tables/{table}.{ext}"
         for table in TABLES
-        for ext in ("csv", "md", "tex")
+        for ext in TABLE_FORMATS
     ]
 
 
@@ -313,28 +327,22 @@ def baseline_inputs(wildcards):
     return files
 
 
-def check_data_available():
-    """At the start of a run (never while parsing): user-provided data must be in place."""
-    from l2h.datasets import check_available
-
-    for dataset, settings in config["datasets"].items():
-        if DATASETS[dataset].needs_root:
-            check_available(dataset, settings.get("root"))
-
-
 def evaluation_taxonomy(wildcards):
     """How the evaluation job gets the ground-truth hierarchy: a dict of what to load, or None.
 
-    In the supervised setting the leaves are the classifier's ImageNet classes, compared with
-    WordNet; otherwise the dataset's own hierarchy (if it has one) is used.
+    In the supervised setting the leaves are the classifier's classes (the dataset's own, e.g.
+    ImageNet's, compared with WordNet); otherwise the dataset's own hierarchy (if it has one).
     """
-    if wildcards.model == "supervised":
-        return {"dataset": "imagenet", "root": None, "clusters_are_classes": True}
-    name = dataset_taxonomy_name(wildcards.dataset)
+    supervised = wildcards.model == "supervised"
+    name = (
+        SUPERVISED["dataset"]
+        if supervised
+        else dataset_taxonomy_name(wildcards.dataset)
+    )
     if name is None:
         return None
     root = config["datasets"].get(name, {}).get("root")
-    return {"dataset": name, "root": root, "clusters_are_classes": False}
+    return {"dataset": name, "root": root, "clusters_are_classes": supervised}
 
 
 def run_methods(wildcards):

@@ -15,12 +15,12 @@ rule embed:
     benchmark:
         "results/{study}/benchmarks/embed/{dataset}/{space}/{split}.tsv"
     wildcard_constraints:
-        space="pixels|efficientnet_lite0|clip_vitl14|dinov2_vitg14",
+        space=alternatives(BACKBONES),
     conda:
         "../envs/torch.yaml"
     threads: 2
     resources:
-        gpu=lambda wildcards: 0 if wildcards.space == "pixels" else 1,
+        gpu=lambda wildcards: gpus(BACKBONES[wildcards.space]),
         mem_mb=16000,
         runtime=720,
     params:

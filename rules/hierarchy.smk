@@ -40,12 +40,12 @@ rule fit_baseline:
     benchmark:
         f"results/{{study}}/benchmarks/fit_baseline/{RUN}/{{baseline}}.tsv"
     wildcard_constraints:
-        baseline="|".join(BASELINE_INPUTS),
+        baseline=alternatives(BASELINES),
     conda:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        gpu=lambda wildcards: 1 if wildcards.baseline == "deepect" else 0,
+        gpu=lambda wildcards: gpus(BASELINES[wildcards.baseline]),
         mem_mb=16000,
         runtime=240,
     params:

@@ -6,14 +6,7 @@ rule tables:
     input:
         "results/{study}/metrics.csv",
     output:
-        report(
-            [
-                f"results/{{study}}/tables/{table}.{ext}"
-                for table in TABLES
-                for ext in ("csv", "md", "tex")
-            ],
-            category="Tables",
-        ),
+        report(table_files("{study}"), category="Tables"),
     log:
         "results/{study}/logs/tables.log",
     benchmark:

@@ -16,9 +16,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import yaml
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
+from l2h.config import ConfigError, check_study
 from l2h.models.temi import TEMI
 
 # The README's CIFAR command: batch 1024, lr 1e-4, min_lr 1e-4, 20 warm-up epochs, 100 epochs.
@@ -84,8 +83,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def workflow_functions(config: dict) -> dict:
-    """rules/common.smk's functions bound to ``config``, validated as the Snakefile does."""
-    validate(config, str(ROOT / "config" / "schema.yaml"))
+    """rules/common.smk's functions bound to ``config``, checked as the Snakefile does."""
+    check_study(config, ROOT / "config" / "schema.yaml")
     namespace = {"config": config}
     exec(compile((ROOT / "rules" / "common.smk").read_text(), "common.smk", "exec"), namespace)
     return namespace
@@ -119,5 +118,5 @@ def test_a_dataset_setting_for_an_unknown_model_is_rejected():
     config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
     dataset = next(iter(config["datasets"]))
     config["datasets"][dataset]["models"] = {"temmi": {"knn": 7}}
-    with pytest.raises(WorkflowError, match="temmi"):
-        validate(config, str(ROOT / "config" / "schema.yaml"))
+    with pytest.raises(ConfigError, match="temmi"):
+        check_study(config, ROOT / "config" / "schema.yaml")

@@ -162,34 +162,65 @@ def test_a_missing_imagenet_root_fails_at_the_start_of_the_run_with_instructions
     assert dry.returncode == 0, dry.stdout[-3000:]
     run = snakemake(workdir=tmp_path, configfile=config)
     assert run.returncode != 0
-    assert "imagenet" in run.stdout and "val" in run.stdout
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("data error: datasets.imagenet.root = ") and "val" in last
+    assert "Traceback" not in run.stdout
     assert not (tmp_path / "results" / "imagenet" / "data").exists()
 
 
 # ----------------------------------------------------------------------------- config schema
 
 
+DEMO_MODELS = yaml.safe_load(DEMO.read_text())["models"]
+
+
 @pytest.mark.parametrize(
-    ("changes", "named"),
+    ("changes", "message"),
     [
-        ({"sedes": [0]}, "sedes"),
-        ({"datasets": {"digits": {"backbones": ["pixels"], "n_cluster": [10]}}}, "n_cluster"),
-        ({"datasets": {"cifar11": {"backbones": ["pixels"]}}}, "cifar11"),
-        ({"datasets": {"digits": {"backbones": ["resnet"]}}}, "resnet"),
-        ({"aggregations": ["cluster_mean", "point_max"]}, "point_max"),
-        ({"seeds": [-1]}, "-1"),
-        ({"hierarchy_split": "val"}, "val"),
-        ({"baselines": {"single_linkage": {}}}, "single_linkage"),
-        ({"study": None}, "study"),
+        ({"sedes": [0]}, "sedes = [0]: unknown key"),
+        (
+            {"datasets": {"digits": {"backbones": ["pixels"], "n_cluster": [10]}}},
+            "datasets.digits.n_cluster = [10]: unknown key",
+        ),
+        ({"datasets": {"cifar11": {"backbones": ["pixels"]}}}, "datasets.cifar11: unknown name"),
+        (
+            {"datasets": {"digits": {"backbones": ["resnet"]}}},
+            "datasets.digits.backbones.0 = 'resnet': must be one of",
+        ),
+        ({"aggregations": ["cluster_mean", "point_max"]}, "aggregations.1 = 'point_max'"),
+        ({"seeds": [-1]}, "seeds.0 = -1"),
+        ({"hierarchy_split": "val"}, "hierarchy_split = 'val'"),
+        ({"baselines": {"single_linkage": {}}}, "baselines.single_linkage: unknown name"),
+        ({"study": None}, "study: required key is missing"),
+        # the config is checked whole: model settings against the model class's signature ...
+        (
+            {"models": {**DEMO_MODELS, "kmeans": {"n_inti": 3}}},
+            "models.kmeans.n_inti = 3: unknown setting of k-means",
+        ),
+        (
+            {"models": {**DEMO_MODELS, "kmeans": {"n_init": "three"}}},
+            "models.kmeans.n_init = 'three': k-means (l2h.models.kmeans.KMeans) expects int",
+        ),
+        # ... a baseline's datasets against the study's ...
+        (
+            {"baselines": {"point_ward": {"datasets": ["fashion_mnist", "cifar11"]}}},
+            "baselines.point_ward.datasets = 'cifar11': not a dataset of this study",
+        ),
+        # ... and a K sweep's models against the models the study fits
+        (
+            {"models": {"turtle": {}}},
+            "datasets.fashion_mnist.k_sweep.models = 'kmeans': not a model of this study",
+        ),
     ],
 )
-def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, changes, named):
+def test_bad_config_fails_before_any_job_in_one_line_naming_key_and_value(
+    tmp_path, changes, message
+):
     config = write_config(tmp_path / "bad.yaml", **changes)
     result = snakemake("--dry-run", workdir=tmp_path, configfile=config)
     assert result.returncode != 0
-    assert "Error validating config file" in result.stdout
-    message = result.stdout.split("ValidationError", 1)[1]
-    assert named in message
+    lines = result.stdout.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith(f"config error: {message}"), lines
     assert not (tmp_path / "results").exists()
 
 
