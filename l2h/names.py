@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["KINDS", "METRIC_NAMES", "display_name", "method_label"]
+__all__ = ["KINDS", "METRIC_NAMES", "OTHER_METHODS", "display_name", "method_label"]
 
 #: Display names of the scores of ``metrics.csv``.
 METRIC_NAMES: dict[str, str] = {
@@ -32,6 +32,9 @@ METRIC_NAMES: dict[str, str] = {
 
 #: The method name of L2H itself in ``metrics.csv`` and its display name.
 L2H = ("l2h", "L2H")
+#: Display names of the methods outside the baseline registry: L2H, and TreeVAE (the official
+#: repository, run by its own workflow rule, see :mod:`l2h.baselines.treevae`).
+OTHER_METHODS: dict[str, str] = {L2H[0]: L2H[1], "treevae": "TreeVAE"}
 
 #: Values of ``model`` meaning "no flat model" (model-free baselines).
 _NO_MODEL = ("", "none", "nan")
@@ -59,12 +62,9 @@ def _model(name: str) -> str | None:
 
 def _method(name: str) -> str | None:
     from l2h.baselines import BASELINES
-    from l2h.baselines.treevae import DISPLAY_NAME as TREEVAE
 
-    if name == L2H[0]:
-        return L2H[1]
-    if name == "treevae":
-        return TREEVAE
+    if name in OTHER_METHODS:
+        return OTHER_METHODS[name]
     return BASELINES[name].display_name if name in BASELINES else None
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2h import backbones, cli
+from l2h import _weights, backbones, cli
 from l2h.backbones import WeightsNotAvailableError, backbone_info
 from l2h.datasets import ImageDataset, load_dataset
 from l2h.embed import (
@@ -129,7 +129,7 @@ def test_effnet_logits_are_the_classifier_on_the_features(fashion, effnet_featur
         fashion, "efficientnet_lite0", image_size=32, output="logits", batch_size=16, progress=False
     )
     assert logits.shape == (16, 1000)
-    model = backbones.load_efficientnet_lite0()
+    model = _weights.load_efficientnet_lite0()
     w, b = model.classifier.weight.detach().numpy(), model.classifier.bias.detach().numpy()
     np.testing.assert_allclose(logits, effnet_features @ w.T + b, rtol=1e-3, atol=1e-3)
 

@@ -139,17 +139,13 @@ def test_release_check_tells_stand_in_cifar_from_the_release(stand_in_data):
 def test_stand_in_backbones_keep_the_output_size_and_load_no_weights(
     stand_in_data, monkeypatch, backbone, output, dim
 ):
-    import dataclasses
-
-    from l2h import embed
-    from l2h.backbones import BACKBONES
+    from l2h import _weights, embed
 
     def no_hub(*args, **kwargs):
         raise AssertionError("a stand-in must not load weights")
 
-    for name, info in BACKBONES.items():
-        monkeypatch.setitem(BACKBONES, name, dataclasses.replace(info, load=no_hub))
-    monkeypatch.setattr(embed, "_load_timm_classifier", no_hub)
+    for name in _weights.__all__:  # every network loader, the timm classifiers' too
+        monkeypatch.setattr(_weights, name, no_hub)
     ds = load_dataset("food101", "test", root=stand_in_data, download=False)
     kw = dict(indices=range(6), output=output, device="cpu", progress=False, stand_in=True)
     first = embed.extract(ds, backbone, **kw)

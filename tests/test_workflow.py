@@ -491,3 +491,22 @@ def test_supervised_setting_on_a_tiny_imagenet_folder(tmp_path):
     assert "lca_spearman" in set(supervised["metric"])
     table = pd.read_csv(results / "tables" / "supervised.csv")
     assert len(table) >= 1
+
+
+# ----------------------------------------------------------------------------- documentation
+
+
+def test_docs_workflow_names_only_rules_and_files_that_exist():
+    rules = set()
+    for path in [ROOT / "Snakefile", *(ROOT / "rules").glob("*.smk")]:
+        rules |= set(re.findall(r"^rule (\w+):", path.read_text(), flags=re.MULTILINE))
+    text = (ROOT / "docs" / "workflow.md").read_text()
+    files = text.split("## Files", 1)[1].split("\n## ", 1)[0]
+    named = []
+    for row in files.splitlines():
+        cells = row.split(" | ")
+        if row.startswith("| `") and len(cells) >= 3:
+            named += re.findall(r"`(\w+)`", cells[1])
+    assert named and set(named) <= rules, set(named) - rules
+    for path in re.findall(r"`((?:envs|profiles|config|scripts|rules)/[\w./-]+)`", text):
+        assert (ROOT / path).exists(), path

@@ -31,14 +31,6 @@ from l2h.baselines._common import (
     check_compatible,
     check_data,
 )
-from l2h.baselines.cheap import (
-    bisecting_kmeans,
-    centroid_cosine,
-    centroid_ward,
-    logit_affinity,
-    point_ward,
-)
-from l2h.baselines.deepect import deepect
 from l2h.hierarchy import Hierarchy
 
 __all__ = [
@@ -55,38 +47,38 @@ _FLAT = frozenset({"features", "logits"})
 
 BASELINES: dict[str, BaselineInfo] = {
     "centroid_ward": BaselineInfo(
-        centroid_ward,
+        "l2h.baselines.cheap:centroid_ward",
         _FLAT,
         "Ward linkage on the flat clusters' centroids (normalised features)",
         "Centroid linkage, Ward",
     ),
     "centroid_cosine": BaselineInfo(
-        centroid_cosine,
+        "l2h.baselines.cheap:centroid_cosine",
         _FLAT,
         "average linkage on cosine distances between cluster centroids",
         "Centroid linkage, cosine",
     ),
     "logit_affinity": BaselineInfo(
-        logit_affinity,
+        "l2h.baselines.cheap:logit_affinity",
         frozenset({"logits"}),
         "average linkage on 1 - symmetrised mean softmax mass between clusters (logits only)",
         "Logit affinity",
     ),
     "point_ward": BaselineInfo(
-        point_ward,
+        "l2h.baselines.cheap:point_ward",
         frozenset({"features"}),
         "point-level Ward on a subsample, collapsed to K leaves; points to nearest leaf centroid",
         "Point-level Ward",
     ),
     "bisecting_kmeans": BaselineInfo(
-        bisecting_kmeans,
+        "l2h.baselines.cheap:bisecting_kmeans",
         frozenset({"features"}),
         "top-down 2-means splits of the largest-SSE leaf to K leaves; points descend the tree",
         "Bisecting k-means",
         quick={"n_init": 1, "max_iter": 20},
     ),
     "deepect": BaselineInfo(
-        deepect,
+        "l2h.baselines.deepect:deepect",
         frozenset({"pixels"}),
         "DeepECT (ClustPy 0.0.3) on raw pixels, max K leaves (may end with fewer)",
         "DeepECT",

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from l2h._params import hyperparameters
+from l2h._params import hyperparameters, load_ref
 from l2h.hierarchy import Hierarchy
 
 __all__ = ["CALL_ARGUMENTS", "INPUTS", "BaselineData", "BaselineFunction", "BaselineInfo"]
@@ -111,10 +111,9 @@ class BaselineInfo:
 
     Attributes
     ----------
-    function : callable
-        ``function(fit, evaluate, *, n_clusters, seed, **params) -> (Hierarchy, leaf_labels)``
-        on validated :class:`BaselineData`; its other keyword arguments (with defaults) are the
-        baseline's settings (:meth:`hyperparameters`).
+    ref : str
+        ``"module:function"`` of the baseline (:attr:`function`), imported when it is used, so
+        that reading the registry imports no baseline code.
     inputs : frozenset of str
         Inputs the baseline needs, a subset of ``{"features", "logits", "pixels"}``.
     description : str
@@ -128,12 +127,19 @@ class BaselineInfo:
         Settings for a run of seconds on a few hundred points (the shared contract tests).
     """
 
-    function: BaselineFunction
+    ref: str
     inputs: frozenset[str]
     description: str
     display_name: str
     uses_gpu: bool = False
     quick: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def function(self) -> BaselineFunction:
+        """``function(fit, evaluate, *, n_clusters, seed, **params) -> (Hierarchy, leaf_labels)``
+        on validated :class:`BaselineData`; its other keyword arguments (with defaults) are the
+        baseline's settings (:meth:`hyperparameters`)."""
+        return load_ref(self.ref)
 
     def hyperparameters(self) -> dict[str, Any]:
         """``{name: default}`` of the settings it accepts, read from the function's signature."""

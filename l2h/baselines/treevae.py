@@ -30,7 +30,6 @@ import numpy as np
 from l2h.hierarchy import Hierarchy
 
 __all__ = [
-    "DISPLAY_NAME",
     "TREEVAE_COMMIT",
     "TREEVAE_CONFIGS",
     "TREEVAE_URL",
@@ -40,9 +39,6 @@ __all__ = [
     "load_treevae_result",
     "run_treevae",
 ]
-
-DISPLAY_NAME = "TreeVAE"
-"""The method's name in tables and figures (its ``method`` value is ``treevae``)."""
 
 TREEVAE_URL = "https://github.com/lauramanduchi/treevae.git"
 """Official PyTorch repository of TreeVAE (CC0-1.0)."""

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from l2h.models._base import WORKFLOW_ARGUMENTS, FlatModel
+from l2h._params import WORKFLOW_ARGUMENTS
 
 __all__ = [
     "MODELS",
@@ -135,7 +135,10 @@ def get_model(name: str) -> type:
 
 
 def __getattr__(attr: str) -> Any:
-    """Resolve ``l2h.models.KMeans`` (and the other model classes) lazily."""
+    """Resolve ``l2h.models.FlatModel`` and the model classes (``l2h.models.KMeans``, ...) lazily,
+    so that reading the registry imports no model code."""
+    if attr == "FlatModel":
+        return importlib.import_module("l2h.models._base").FlatModel
     for info in MODELS.values():
         if info.cls == attr:
             return info.load()

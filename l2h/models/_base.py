@@ -15,10 +15,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from l2h._params import hyperparameters
+from l2h._params import WORKFLOW_ARGUMENTS, hyperparameters
 
 __all__ = [
-    "WORKFLOW_ARGUMENTS",
     "FlatModel",
     "TrainingLog",
     "as_spaces",
@@ -36,8 +35,6 @@ __all__ = [
     "take_rows",
 ]
 
-#: Constructor arguments that the workflow sets itself, with the config key that sets them.
-WORKFLOW_ARGUMENTS: dict[str, str] = {"n_clusters": "n_clusters", "seed": "seeds"}
 
 _CHECK_ROWS = 65_536  # rows per block when scanning spaces for non-finite values
 
