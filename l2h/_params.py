@@ -21,6 +21,7 @@ __all__ = [
     "WORKFLOW_ARGUMENTS",
     "ParamError",
     "check_params",
+    "entry",
     "hyperparameters",
     "load_ref",
     "type_name",
@@ -29,6 +30,15 @@ __all__ = [
 #: Arguments of every model and baseline that the workflow sets itself, with the config key
 #: that sets them.
 WORKFLOW_ARGUMENTS: dict[str, str] = {"n_clusters": "n_clusters", "seed": "seeds"}
+
+
+def entry(registry: Mapping[str, Any], kind: str, name: str) -> Any:
+    """``registry[name]``; a KeyError listing the registered names otherwise."""
+    try:
+        return registry[name]
+    except KeyError:
+        names = ", ".join(sorted(registry))
+        raise KeyError(f"unknown {kind} {name!r}; registered {kind}s: {names}") from None
 
 
 def load_ref(ref: str) -> Any:

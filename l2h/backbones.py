@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from l2h._params import load_ref
+from l2h._params import entry, load_ref
 
 __all__ = [
     "BACKBONES",
@@ -207,9 +207,4 @@ BACKBONES: dict[str, BackboneInfo] = {
 
 def backbone_info(name: str) -> BackboneInfo:
     """Return the registry entry of ``name`` (KeyError listing the names otherwise)."""
-    try:
-        return BACKBONES[name]
-    except KeyError:
-        raise KeyError(
-            f"unknown backbone {name!r}; registered backbones: {', '.join(sorted(BACKBONES))}"
-        ) from None
+    return entry(BACKBONES, "backbone", name)

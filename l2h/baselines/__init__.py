@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from l2h._params import entry
 from l2h.baselines._common import (
     CALL_ARGUMENTS,
     INPUTS,
@@ -92,12 +93,7 @@ per baseline; its settings are the keyword arguments of its function)."""
 
 def baseline_info(name: str) -> BaselineInfo:
     """Return the registry entry of ``name`` (KeyError listing the names otherwise)."""
-    try:
-        return BASELINES[name]
-    except KeyError:
-        raise KeyError(
-            f"unknown baseline {name!r}; registered baselines: {', '.join(BASELINES)}"
-        ) from None
+    return entry(BASELINES, "baseline", name)
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from l2h._params import entry
 from l2h.datasets import cifar, digits, fashion_mnist, food101, imagenet, inat21
 from l2h.datasets._base import (
     SPLITS,
@@ -97,12 +98,7 @@ def dataset_info(name: str) -> DatasetInfo:
     KeyError
         If ``name`` is not registered; the message lists the registered names.
     """
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise KeyError(
-            f"unknown dataset {name!r}; registered datasets: {', '.join(sorted(DATASETS))}"
-        ) from None
+    return entry(DATASETS, "dataset", name)
 
 
 def _check_split(split: str) -> None:

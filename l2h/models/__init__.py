@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from l2h._params import WORKFLOW_ARGUMENTS
+from l2h._params import WORKFLOW_ARGUMENTS, entry
 
 __all__ = [
     "MODELS",
@@ -105,12 +105,7 @@ def model_info(name: str) -> ModelInfo:
     KeyError
         If ``name`` is not registered; the message lists the registered names.
     """
-    try:
-        return MODELS[name.lower()]
-    except KeyError:
-        raise KeyError(
-            f"unknown model {name!r}; registered models: {', '.join(sorted(MODELS))}"
-        ) from None
+    return entry(MODELS, "model", name.lower())
 
 
 def get_model(name: str) -> type:
