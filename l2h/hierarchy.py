@@ -14,10 +14,10 @@ merge ``i`` is node ``K + i``; the *current groups* are the groups still alive, 
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import os
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.cluster.hierarchy as sch
 
+from l2h._newick import newick_label
 from l2h.io import atomic_write_text
 
 __all__ = ["Hierarchy", "JSON_FORMAT", "JSON_VERSION"]
@@ -40,7 +41,6 @@ Step = tuple[Group, Group]
 
 _JSON_REQUIRED = ("format", "version", "n_clusters", "aggregation", "steps")
 _JSON_OPTIONAL = ("heights",)
-_NEWICK_UNSAFE = re.compile(r"[\s()\[\]':;,]")
 
 
 def _as_int(value: Any, name: str = "value") -> int:
@@ -129,14 +129,6 @@ def _as_heights(heights: Any, n_steps: int) -> np.ndarray:
         )
     out.flags.writeable = False
     return out
-
-
-def _newick_label(name: Any) -> str:
-    """Quote a leaf name with single quotes when Newick would otherwise misread it."""
-    text = str(name)
-    if text and not _NEWICK_UNSAFE.search(text):
-        return text
-    return "'" + text.replace("'", "''") + "'"
 
 
 class Hierarchy:
@@ -333,8 +325,9 @@ class Hierarchy:
         Parameters
         ----------
         names : sequence, optional
-            K leaf names (converted with ``str``); defaults to the cluster ids. Names holding
-            whitespace, any of ``()[]':;,`` or nothing are single-quoted, inner quotes doubled.
+            K leaf names (converted with ``str``); defaults to the cluster ids. Names with any
+            character outside ``[A-Za-z0-9.-]`` (``_`` included), or empty, are single-quoted,
+            inner quotes doubled, so Newick readers give back the exact names.
         branch_lengths : bool, default False
             Append ``:length`` to every non-root node, the parent's height minus the node's
             height (leaves have height 0). Lengths are negative where heights decrease.
@@ -355,7 +348,7 @@ class Hierarchy:
         names = list(names)
         if len(names) != k:
             raise ValueError(f"names must have one entry per cluster ({k}), got {len(names)}")
-        labels = [_newick_label(n) for n in names]
+        labels = [newick_label(n) for n in names]
         heights = self._node_heights()
         pieces: list[str] = []
         stack: list[tuple[int, int | None] | str] = [(2 * k - 2, None)]
@@ -388,13 +381,14 @@ class Hierarchy:
         str
             ``{"format": "l2h-tree", "version": 1, "n_clusters": K, "aggregation": ...,
             "steps": [[A, B], ...]}`` plus ``"heights"`` when they are not the default
-            merge order.
+            merge order. ``aggregation`` is null, an L2H aggregation, a registered baseline
+            or ``"treevae"``; any other name (a callable's) is written ``"custom:<name>"``.
         """
         data: dict[str, Any] = {
             "format": JSON_FORMAT,
             "version": JSON_VERSION,
             "n_clusters": self._n_clusters,
-            "aggregation": self._aggregation,
+            "aggregation": _aggregation_to_json(self._aggregation),
             "steps": [[list(a), list(b)] for a, b in self._steps],
         }
         if not np.array_equal(self._heights, _default_heights(self._n_clusters)):
@@ -417,26 +411,31 @@ class Hierarchy:
         Raises
         ------
         ValueError
-            If ``text`` is not JSON, not an ``l2h-tree`` version 1 object, misses or has unknown
-            keys, or describes an invalid tree.
+            If ``text`` is not JSON (or nests too deeply), not an ``l2h-tree`` version 1
+            object, misses or has unknown keys, names an unknown aggregation, or describes an
+            invalid tree.
         """
         try:
             data = json.loads(text)
         except (TypeError, json.JSONDecodeError) as err:
             raise ValueError(f"invalid l2h-tree JSON: {err}") from None
+        except RecursionError:
+            raise ValueError("invalid l2h-tree JSON: nested too deeply") from None
         _check_json_header(data)
         try:
             return cls(
                 _json_int(data["n_clusters"]),
                 _json_steps(data["steps"]),
-                aggregation=data["aggregation"],
+                aggregation=_aggregation_from_json(data["aggregation"]),
                 heights=data.get("heights"),
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"invalid l2h-tree: {err}") from None
+        except RecursionError:
+            raise ValueError("invalid l2h-tree: steps nested too deeply") from None
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write :meth:`to_json` to ``path`` atomically (temporary file, then rename).
+        """Write :meth:`to_json` to ``path`` with :func:`l2h.io.open_output` (atomically).
 
         Parameters
         ----------
@@ -543,6 +542,41 @@ def _json_int(value: Any) -> int:
     """Accept only a JSON integer (not a float, bool or string)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"n_clusters must be an integer, got {value!r}")
+    return value
+
+
+_CUSTOM = "custom:"
+
+
+@functools.cache
+def _known_aggregations() -> tuple[str, ...]:
+    """Names a tree file may give as its ``aggregation``: L2H's, the baselines', TreeVAE."""
+    from l2h.algorithm import AGGREGATIONS
+    from l2h.baselines import BASELINES
+
+    return (*AGGREGATIONS, *BASELINES, "treevae")
+
+
+def _aggregation_to_json(name: str | None) -> str | None:
+    """``name`` as written to JSON: known names as they are, others marked ``custom:``."""
+    if name is None or name in _known_aggregations():
+        return name
+    return _CUSTOM + name
+
+
+def _aggregation_from_json(value: Any) -> str | None:
+    """Inverse of :func:`_aggregation_to_json`; unknown names are refused."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"aggregation must be a string or null, got {value!r}")
+    if value.startswith(_CUSTOM) and len(value) > len(_CUSTOM):
+        return value[len(_CUSTOM) :]
+    if value not in _known_aggregations():
+        raise ValueError(
+            f"unknown aggregation {value!r}: expected null, one of "
+            f"{', '.join(_known_aggregations())}, or 'custom:<name>'"
+        )
     return value
 
 
