@@ -14,7 +14,6 @@ merge ``i`` is node ``K + i``; the *current groups* are the groups still alive, 
 
 from __future__ import annotations
 
-import functools
 import json
 import operator
 import os
@@ -28,13 +27,23 @@ import scipy.cluster.hierarchy as sch
 from l2h._newick import newick_label
 from l2h.io import atomic_write_text
 
-__all__ = ["Hierarchy", "JSON_FORMAT", "JSON_VERSION"]
+__all__ = ["Hierarchy", "JSON_AGGREGATIONS", "JSON_FORMAT", "JSON_VERSION"]
 
 JSON_FORMAT = "l2h-tree"
 """Value of the ``"format"`` key of the JSON serialisation."""
 
 JSON_VERSION = 1
 """Value of the ``"version"`` key of the JSON serialisation."""
+
+JSON_AGGREGATIONS: tuple[str, ...] = (
+    *("cluster_mean", "point_sum", "point_mean"),  # l2h.algorithm.AGGREGATIONS
+    *("centroid_ward", "centroid_cosine", "logit_affinity", "point_ward", "bisecting_kmeans"),
+    "deepect",  # the keys of l2h.baselines.BASELINES
+    "treevae",  # l2h.baselines.treevae
+)
+"""The methods a tree file may name as its ``"aggregation"``, besides null and
+``"custom:<name>"`` (a callable aggregation). Part of the file format, like a schema's enum:
+a test checks that the L2H aggregations and the registered baselines are all listed here."""
 
 Group = tuple[int, ...]
 Step = tuple[Group, Group]
@@ -548,18 +557,9 @@ def _json_int(value: Any) -> int:
 _CUSTOM = "custom:"
 
 
-@functools.cache
-def _known_aggregations() -> tuple[str, ...]:
-    """Names a tree file may give as its ``aggregation``: L2H's, the baselines', TreeVAE."""
-    from l2h.algorithm import AGGREGATIONS
-    from l2h.baselines import BASELINES
-
-    return (*AGGREGATIONS, *BASELINES, "treevae")
-
-
 def _aggregation_to_json(name: str | None) -> str | None:
     """``name`` as written to JSON: known names as they are, others marked ``custom:``."""
-    if name is None or name in _known_aggregations():
+    if name is None or name in JSON_AGGREGATIONS:
         return name
     return _CUSTOM + name
 
@@ -572,10 +572,10 @@ def _aggregation_from_json(value: Any) -> str | None:
         raise ValueError(f"aggregation must be a string or null, got {value!r}")
     if value.startswith(_CUSTOM) and len(value) > len(_CUSTOM):
         return value[len(_CUSTOM) :]
-    if value not in _known_aggregations():
+    if value not in JSON_AGGREGATIONS:
         raise ValueError(
             f"unknown aggregation {value!r}: expected null, one of "
-            f"{', '.join(_known_aggregations())}, or 'custom:<name>'"
+            f"{', '.join(JSON_AGGREGATIONS)}, or 'custom:<name>'"
         )
     return value
 

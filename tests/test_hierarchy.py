@@ -11,7 +11,7 @@ import scipy.cluster.hierarchy as sch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l2h.hierarchy import Hierarchy
+from l2h.hierarchy import JSON_AGGREGATIONS, Hierarchy
 
 CHAIN3 = [((0,), (1,)), ((0, 1), (2,))]
 BALANCED4 = [((2,), (3,)), ((0,), (1,)), ((0, 1), (2, 3))]
@@ -519,6 +519,13 @@ def test_from_json_rejects_non_finite_heights() -> None:
     text = _doc(heights=[1.0, 2.0]).replace("2.0]", "NaN]")
     with pytest.raises(ValueError, match="heights must be finite"):
         Hierarchy.from_json(text)
+
+
+def test_the_format_lists_every_l2h_aggregation_and_baseline() -> None:
+    from l2h.algorithm import AGGREGATIONS
+    from l2h.baselines import BASELINES
+
+    assert sorted(JSON_AGGREGATIONS) == sorted([*AGGREGATIONS, *BASELINES, "treevae"])
 
 
 def test_custom_aggregation_names_are_marked_and_round_trip() -> None:
