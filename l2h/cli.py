@@ -11,8 +11,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import l2h
 from l2h.hierarchy import Hierarchy
@@ -61,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _count(low: int) -> Any:
+def _count(low: int) -> Callable[[str], int]:
     """An argparse ``type`` accepting integers ``>= low`` (argparse names the option)."""
 
     def parse(text: str) -> int:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import io
 
+import dendropy  # the dev extra installs both readers
 import numpy as np
 import pytest
+from Bio import Phylo
 
 from l2h import taxonomy
 from l2h._newick import newick_label
 from l2h.hierarchy import Hierarchy
-
-Phylo = pytest.importorskip("Bio.Phylo")
-dendropy = pytest.importorskip("dendropy")
 
 TRICKY = [
     "aquarium_fish",
