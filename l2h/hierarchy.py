@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import operator
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -424,6 +425,8 @@ class Hierarchy:
             object, misses or has unknown keys, names an unknown aggregation, or describes an
             invalid tree.
         """
+        if isinstance(text, str) and _json_depth(text) > _MAX_JSON_DEPTH:
+            raise ValueError("invalid l2h-tree JSON: nested too deeply")
         try:
             data = json.loads(text)
         except (TypeError, json.JSONDecodeError) as err:
@@ -545,6 +548,20 @@ def _check_json_header(data: Any) -> None:
     unknown = sorted(set(data) - set(_JSON_REQUIRED) - set(_JSON_OPTIONAL))
     if unknown:
         raise ValueError(f"invalid l2h-tree: unknown key(s) {unknown}")
+
+
+# A tree document nests 4 deep ({"steps": [[[ids]]]}). json.loads recurses once per level, and
+# with a raised recursion limit a deep document overflows the C stack (a crash, not an error).
+_MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text: str) -> int:
+    """Deepest nesting of ``[]``/``{}`` in a JSON text, strings left out (linear time)."""
+    codes = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+    steps -= np.isin(codes, (ord("]"), ord("}")))
+    return int(np.cumsum(steps).max(initial=0))
 
 
 def _json_int(value: Any) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -519,6 +521,17 @@ def test_from_json_rejects_non_finite_heights() -> None:
     text = _doc(heights=[1.0, 2.0]).replace("2.0]", "NaN]")
     with pytest.raises(ValueError, match="heights must be finite"):
         Hierarchy.from_json(text)
+
+
+def test_deep_nesting_is_an_error_even_with_a_raised_recursion_limit() -> None:
+    # json.loads recursing 200k levels overflows the C stack once the limit allows it
+    code = (
+        "import sys; sys.setrecursionlimit(10**6); from l2h.hierarchy import Hierarchy\n"
+        "try:\n    Hierarchy.from_json('[' * 200_000 + ']' * 200_000)\n"
+        "except ValueError as err:\n    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "invalid l2h-tree JSON: nested too deeply\n")
 
 
 def test_the_format_lists_every_l2h_aggregation_and_baseline() -> None:
