@@ -386,14 +386,19 @@ def test_output_fifo_is_written_in_place(tmp_path, logits, logits_file, capsys):
 
 
 def test_output_dev_stdout_goes_to_stdout(tmp_path, logits, logits_file):
+    # Through a link of our own: a writer that replaced its output would replace only this
+    # link, never the machine's /dev/stdout.
+    out = tmp_path / "stdout"
+    out.symlink_to("/dev/stdout")
     result = subprocess.run(
-        [sys.executable, "-m", "l2h", "fit", str(logits_file), "-o", "/dev/stdout"],
+        [sys.executable, "-m", "l2h", "fit", str(logits_file), "-o", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert l2h.Hierarchy.from_json(result.stdout).steps == l2h.fit(logits).steps
+    assert out.is_symlink()
 
 
 def test_a_250_character_output_name_works(tmp_path, logits_file, capsys):
