@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from l2h._newick import newick_label
+
 __all__ = [
     "INAT_RANKS",
     "Taxonomy",
@@ -66,15 +68,7 @@ INAT_RANKS: tuple[str, ...] = (
 WORDNET_ROOT = "n00001740"
 """wnid of WordNet 3.0's noun root ``entity.n.01``."""
 
-_NEWICK_UNSAFE = re.compile(r"[\s()\[\]':;,]")
 _WNID = re.compile(r"^n\d{8}$")
-
-
-def _newick_label(name: str) -> str:
-    """Quote a name with single quotes when Newick would otherwise misread it."""
-    if name and not _NEWICK_UNSAFE.search(name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
 
 
 def _first_appearance(raw: np.ndarray) -> np.ndarray:
@@ -515,9 +509,9 @@ class Taxonomy:
             while len(children[node]) == 1:
                 node = children[node][0]
             if node < self._n_classes:
-                pieces.append(_newick_label(labels[node]))
+                pieces.append(newick_label(labels[node]))
                 continue
-            close = ")" + (_newick_label(labels[node]) if internal_names else "")
+            close = ")" + (newick_label(labels[node]) if internal_names else "")
             stack.append(close)
             kids = children[node]
             for i, kid in enumerate(reversed(kids)):

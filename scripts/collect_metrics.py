@@ -6,7 +6,7 @@ from typing import Any
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import pandas as pd
 
-from l2h.io import atomic_path
+from l2h.io import open_output
 from l2h.tables import COLUMNS
 
 #: Row order of metrics.csv: every column but ``value``.
@@ -21,8 +21,8 @@ def main(smk: Any, log: logging.Logger) -> None:
             raise ValueError(f"{path}: columns {list(table.columns)} differ from {list(COLUMNS)}")
     metrics = pd.concat(tables, ignore_index=True).sort_values(SORT_BY, kind="stable")
     log.info("%d rows from %d tables", len(metrics), len(tables))
-    with atomic_path(smk.output[0]) as tmp:
-        metrics.to_csv(tmp, index=False)
+    with open_output(smk.output[0]) as fh:
+        metrics.to_csv(fh, index=False)
 
 
 if __name__ == "__main__":

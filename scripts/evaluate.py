@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from l2h.hierarchy import Hierarchy
-from l2h.io import atomic_path, load_logits
+from l2h.io import load_logits, open_output
 from l2h.metrics import evaluate, lca_spearman
 from l2h.tables import COLUMNS
 from l2h.taxonomy import for_dataset
@@ -77,8 +77,8 @@ def main(smk: Any, log: logging.Logger) -> None:
         n_clusters=int(wc.k),
         seed=int(wc.seed),
     )[list(COLUMNS)]
-    with atomic_path(smk.output[0]) as tmp:
-        table.to_csv(tmp, index=False)
+    with open_output(smk.output[0]) as fh:
+        table.to_csv(fh, index=False)
 
 
 if __name__ == "__main__":
