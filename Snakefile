@@ -63,6 +63,20 @@ include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+# Results follow the code: every rule that runs a script gets params.code, the hash of the
+# script and of the l2h modules and data files it may use (l2h.provenance.code_version).
+# Snakemake reruns jobs whose params changed, so editing the library plans the jobs that use
+# it again; rule provenance records every hash in provenance.json.
+from l2h.provenance import code_version
+
+CODE_VERSIONS = {}
+for _rule in workflow.rules:
+    if _rule.script:
+        _script = Path(_rule.snakefile).parent / _rule.script
+        CODE_VERSIONS[_rule.name] = code_version(_script, workflow.basedir)
+        _rule.set_params(code=CODE_VERSIONS[_rule.name]["sha256"])
+
+
 onstart:
     # User-provided data (ImageNet, iNat21 roots) is checked when a run starts, never in dry runs.
     try:

@@ -1,4 +1,4 @@
-"""Verified downloads for :mod:`l2h.datasets`: fetch a URL to a temporary file, check it, rename.
+"""Verified downloads for :mod:`l2h.datasets`: fetch a URL through :func:`l2h.io.open_output`.
 
 A file is only ever given its final name after its MD5 (and size, when known) matched, so an
 interrupted or corrupted download never looks complete. A file already on disk is checked the
@@ -7,7 +7,6 @@ same way before use; a mismatch names the file and says how to recover.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import tarfile
@@ -15,6 +14,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from l2h.io import open_output
 
 __all__ = ["DatasetIntegrityError", "Resource", "extract_tar", "fetch", "md5sum", "verify"]
 
@@ -60,13 +62,20 @@ def md5sum(path: str | os.PathLike) -> str:
 
 def _mismatch(path: Path, res: Resource) -> str | None:
     """Why ``path`` does not match ``res``, or None when it does."""
-    size = path.stat().st_size
+    return _why(path.stat().st_size, md5sum(path), res)
+
+
+def _why(size: int, md5: str, res: Resource) -> str | None:
+    """Why a file of ``size`` bytes with digest ``md5`` does not match ``res``, or None."""
     if res.size is not None and size != res.size:
         return f"size {size} bytes, expected {res.size}"
-    got = md5sum(path)
-    if got != res.md5:
-        return f"md5 {got}, expected {res.md5} (size {size} bytes)"
+    if md5 != res.md5:
+        return f"md5 {md5}, expected {res.md5} (size {size} bytes)"
     return None
+
+
+class _Mismatch(Exception):
+    """A downloaded copy failed the check (its temporary file is discarded)."""
 
 
 def verify(path: str | os.PathLike, res: Resource) -> None:
@@ -79,12 +88,19 @@ def verify(path: str | os.PathLike, res: Resource) -> None:
         )
 
 
-def _download_to(url: str, dest: Path) -> None:
-    """Stream ``url`` into ``dest`` (raises OSError/URLError on failure)."""
+def _download_to(url: str, dest: BinaryIO) -> tuple[int, str]:
+    """Stream ``url`` into ``dest``; return the size and MD5 of what was written.
+
+    Raises OSError/URLError on failure.
+    """
     request = urllib.request.Request(url, headers={"User-Agent": "l2h-bench"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, open(dest, "wb") as f:
+    digest, size = hashlib.md5(usedforsecurity=False), 0
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
         for chunk in iter(lambda: response.read(_CHUNK), b""):
-            f.write(chunk)
+            dest.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def fetch(res: Resource, folder: str | os.PathLike, download: bool = True) -> Path:
@@ -119,22 +135,18 @@ def fetch(res: Resource, folder: str | os.PathLike, download: bool = True) -> Pa
         return path
     if not download:
         raise FileNotFoundError(f"{path} is missing (download it from {res.urls[0]})")
-    path.parent.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in res.urls:
-        tmp = path.with_name(f".{res.filename}.part")
         try:
-            _download_to(url, tmp)
-            why = _mismatch(tmp, res)
-            if why is None:
-                os.replace(tmp, path)
-                return path
-            failures.append(f"{url}: download is corrupted or truncated ({why})")
+            with open_output(path, "wb") as fh:  # renamed onto ``path`` only when it matches
+                why = _why(*_download_to(url, fh), res)
+                if why is not None:
+                    raise _Mismatch(why)
+            return path
+        except _Mismatch as exc:
+            failures.append(f"{url}: download is corrupted or truncated ({exc})")
         except (OSError, urllib.error.URLError) as exc:
             failures.append(f"{url}: {exc}")
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
     message = f"could not download {res.filename}: " + "; ".join(failures)
     if all("corrupted" in f for f in failures):
         raise DatasetIntegrityError(message)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import l2h
 from l2h.hierarchy import Hierarchy
-from l2h.io import load_logits, load_names
+from l2h.io import check_output, load_logits, load_names
 
 __all__ = ["main"]
 
@@ -57,6 +58,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, ValueError, OSError, KeyError) as exc:
         print(f"l2h: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _count(low: int) -> Callable[[str], int]:
+    """An argparse ``type`` accepting integers ``>= low`` (argparse names the option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
+        return value
+
+    return parse
+
+
+# Library parameters that the embed command exposes as options, for naming them in messages.
+_OPTION_OF = {
+    "batch_size": "--batch-size",
+    "num_workers": "--num-workers",
+    "image_size": "--image-size",
+}
+
+
+def _with_option_names(message: str) -> str:
+    """``message`` with the library's parameter names replaced by the CLI options."""
+    return re.sub(r"\b(\w+)(?= must\b)", lambda m: _OPTION_OF.get(m[1], m[1]), message)
+
+
+def _write_stdout(text: str) -> None:
+    """Write to stdout; nothing to do when it was closed (``>&-``), as ``print`` does."""
+    if sys.stdout is not None:
+        sys.stdout.write(text)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -105,19 +140,21 @@ def _add_embed(commands) -> None:
     embed.add_argument("-o", "--out", required=True, help="output .npy (metadata in OUT.json)")
     embed.add_argument("--root", help="data folder (default $L2H_DATA or ~/.cache/l2h/data)")
     embed.add_argument("--no-download", action="store_true", help="never download data")
-    embed.add_argument("--batch-size", type=int, default=256)
+    embed.add_argument("--batch-size", type=_count(1), default=256)
     embed.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    embed.add_argument("--num-workers", type=int, default=0, help="DataLoader workers")
-    embed.add_argument("--image-size", type=int, help="model input size (default per backbone)")
-    embed.add_argument("--subset", type=int, help="stratified subset of this many images")
-    embed.add_argument("--seed", type=int, default=0, help="seed of --subset")
+    embed.add_argument("--num-workers", type=_count(0), default=0, help="DataLoader workers")
+    embed.add_argument(
+        "--image-size", type=_count(1), help="model input size (default per backbone)"
+    )
+    embed.add_argument("--subset", type=_count(1), help="stratified subset of this many images")
+    embed.add_argument("--seed", type=_count(0), default=0, help="seed of --subset")
     embed.add_argument("--output", default="features", choices=("features", "logits"))
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
     embed.set_defaults(run=_run_embed)
 
 
 def _run_embed(args: argparse.Namespace) -> int:
-    from l2h import backbones, datasets, embed
+    from l2h import backbones, datasets
 
     try:
         datasets.dataset_info(args.dataset)
@@ -127,6 +164,17 @@ def _run_embed(args: argparse.Namespace) -> int:
         raise ValueError(exc.args[0]) from None
     if not str(args.out).endswith(".npy"):
         raise ValueError(f"-o must name a .npy file, got {args.out}")
+    check_output(args.out)
+    try:
+        _extract(args)
+    except ValueError as exc:
+        raise ValueError(_with_option_names(str(exc))) from None
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> None:
+    from l2h import embed
+
     embed.extract_to_file(
         args.dataset,
         args.split,
@@ -143,10 +191,10 @@ def _run_embed(args: argparse.Namespace) -> int:
         output=args.output,
         progress=not args.quiet,
     )
-    return 0
 
 
 def _run_fit(args: argparse.Namespace) -> int:
+    check_output(args.output, inputs=[args.logits])
     logits = load_logits(args.logits)
     verbose = logits.size >= LARGE_INPUT and not args.quiet
     start = time.perf_counter()
@@ -167,7 +215,7 @@ def _run_cut(args: argparse.Namespace) -> int:
     if not 1 <= args.groups <= tree.n_clusters:
         raise ValueError(f"--groups must be between 1 and {tree.n_clusters}, got {args.groups}")
     groups = tree.cut(args.groups)
-    sys.stdout.write("".join(f"{group}\n" for group in groups))
+    _write_stdout("".join(f"{group}\n" for group in groups))
     return 0
 
 
@@ -181,5 +229,5 @@ def _run_newick(args: argparse.Namespace) -> int:
                 f"names file {args.names} has {len(names)} names, "
                 f"expected {tree.n_clusters} (one per cluster)"
             )
-    sys.stdout.write(tree.to_newick(names) + "\n")
+    _write_stdout(tree.to_newick(names) + "\n")
     return 0

@@ -26,9 +26,10 @@ import numpy as np
 import scipy.cluster.hierarchy as sch
 
 from l2h._groups import cut_linkage
+from l2h._newick import newick_label
 from l2h.io import atomic_write_text
 
-__all__ = ["Hierarchy", "JSON_FORMAT", "JSON_VERSION"]
+__all__ = ["Hierarchy", "JSON_AGGREGATIONS", "JSON_FORMAT", "JSON_VERSION"]
 
 JSON_FORMAT = "l2h-tree"
 """Value of the ``"format"`` key of the JSON serialisation."""
@@ -36,12 +37,23 @@ JSON_FORMAT = "l2h-tree"
 JSON_VERSION = 1
 """Value of the ``"version"`` key of the JSON serialisation."""
 
+JSON_AGGREGATIONS: tuple[str, ...] = (
+    *("cluster_mean", "point_sum", "point_mean"),  # l2h.algorithm.AGGREGATIONS
+    *("centroid_ward", "centroid_cosine", "logit_affinity", "point_ward", "bisecting_kmeans"),
+    "deepect",  # the keys of l2h.baselines.BASELINES
+    "treevae",  # l2h.baselines.treevae
+)
+"""The methods a tree file may name as its ``"aggregation"``, besides null and
+``"custom:<name>"`` (a callable aggregation, or a method registered after this list was made:
+its trees round-trip as ``custom:`` names, so a new baseline needs no edit here). Part of the
+file format, like a schema's enum: a test checks that the L2H aggregations are all listed and
+that no name here is stale."""
+
 Group = tuple[int, ...]
 Step = tuple[Group, Group]
 
 _JSON_REQUIRED = ("format", "version", "n_clusters", "aggregation", "steps")
 _JSON_OPTIONAL = ("heights",)
-_NEWICK_UNSAFE = re.compile(r"[\s()\[\]':;,]")
 
 
 def _as_int(value: Any, name: str = "value") -> int:
@@ -130,14 +142,6 @@ def _as_heights(heights: Any, n_steps: int) -> np.ndarray:
         )
     out.flags.writeable = False
     return out
-
-
-def _newick_label(name: Any) -> str:
-    """Quote a leaf name with single quotes when Newick would otherwise misread it."""
-    text = str(name)
-    if text and not _NEWICK_UNSAFE.search(text):
-        return text
-    return "'" + text.replace("'", "''") + "'"
 
 
 class Hierarchy:
@@ -328,8 +332,9 @@ class Hierarchy:
         Parameters
         ----------
         names : sequence, optional
-            K leaf names (converted with ``str``); defaults to the cluster ids. Names holding
-            whitespace, any of ``()[]':;,`` or nothing are single-quoted, inner quotes doubled.
+            K leaf names (converted with ``str``); defaults to the cluster ids. Names with any
+            character outside ``[A-Za-z0-9.-]`` (``_`` included), or empty, are single-quoted,
+            inner quotes doubled, so Newick readers give back the exact names.
         branch_lengths : bool, default False
             Append ``:length`` to every non-root node, the parent's height minus the node's
             height (leaves have height 0). Lengths are negative where heights decrease.
@@ -350,7 +355,7 @@ class Hierarchy:
         names = list(names)
         if len(names) != k:
             raise ValueError(f"names must have one entry per cluster ({k}), got {len(names)}")
-        labels = [_newick_label(n) for n in names]
+        labels = [newick_label(n) for n in names]
         heights = self._node_heights()
         pieces: list[str] = []
         stack: list[tuple[int, int | None] | str] = [(2 * k - 2, None)]
@@ -383,13 +388,14 @@ class Hierarchy:
         str
             ``{"format": "l2h-tree", "version": 1, "n_clusters": K, "aggregation": ...,
             "steps": [[A, B], ...]}`` plus ``"heights"`` when they are not the default
-            merge order.
+            merge order. ``aggregation`` is null, an L2H aggregation, a registered baseline
+            or ``"treevae"``; any other name (a callable's) is written ``"custom:<name>"``.
         """
         data: dict[str, Any] = {
             "format": JSON_FORMAT,
             "version": JSON_VERSION,
             "n_clusters": self._n_clusters,
-            "aggregation": self._aggregation,
+            "aggregation": _aggregation_to_json(self._aggregation),
             "steps": [[list(a), list(b)] for a, b in self._steps],
         }
         if not np.array_equal(self._heights, _default_heights(self._n_clusters)):
@@ -412,26 +418,33 @@ class Hierarchy:
         Raises
         ------
         ValueError
-            If ``text`` is not JSON, not an ``l2h-tree`` version 1 object, misses or has unknown
-            keys, or describes an invalid tree.
+            If ``text`` is not JSON (or nests too deeply), not an ``l2h-tree`` version 1
+            object, misses or has unknown keys, names an unknown aggregation, or describes an
+            invalid tree.
         """
+        if isinstance(text, str) and _json_depth(text) > _MAX_JSON_DEPTH:
+            raise ValueError("invalid l2h-tree JSON: nested too deeply")
         try:
             data = json.loads(text)
         except (TypeError, json.JSONDecodeError) as err:
             raise ValueError(f"invalid l2h-tree JSON: {err}") from None
+        except RecursionError:
+            raise ValueError("invalid l2h-tree JSON: nested too deeply") from None
         _check_json_header(data)
         try:
             return cls(
                 _json_int(data["n_clusters"]),
                 _json_steps(data["steps"]),
-                aggregation=data["aggregation"],
+                aggregation=_aggregation_from_json(data["aggregation"]),
                 heights=data.get("heights"),
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"invalid l2h-tree: {err}") from None
+        except RecursionError:
+            raise ValueError("invalid l2h-tree: steps nested too deeply") from None
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write :meth:`to_json` to ``path`` atomically (temporary file, then rename).
+        """Write :meth:`to_json` to ``path`` with :func:`l2h.io.open_output` (atomically).
 
         Parameters
         ----------
@@ -534,10 +547,50 @@ def _check_json_header(data: Any) -> None:
         raise ValueError(f"invalid l2h-tree: unknown key(s) {unknown}")
 
 
+# A tree document nests 4 deep ({"steps": [[[ids]]]}). json.loads recurses once per level, and
+# with a raised recursion limit a deep document overflows the C stack (a crash, not an error).
+_MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text: str) -> int:
+    """Deepest nesting of ``[]``/``{}`` in a JSON text, strings left out (linear time)."""
+    codes = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+    steps -= np.isin(codes, (ord("]"), ord("}")))
+    return int(np.cumsum(steps).max(initial=0))
+
+
 def _json_int(value: Any) -> int:
     """Accept only a JSON integer (not a float, bool or string)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"n_clusters must be an integer, got {value!r}")
+    return value
+
+
+_CUSTOM = "custom:"
+
+
+def _aggregation_to_json(name: str | None) -> str | None:
+    """``name`` as written to JSON: known names as they are, others marked ``custom:``."""
+    if name is None or name in JSON_AGGREGATIONS:
+        return name
+    return _CUSTOM + name
+
+
+def _aggregation_from_json(value: Any) -> str | None:
+    """Inverse of :func:`_aggregation_to_json`; unknown names are refused."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"aggregation must be a string or null, got {value!r}")
+    if value.startswith(_CUSTOM) and len(value) > len(_CUSTOM):
+        return value[len(_CUSTOM) :]
+    if value not in JSON_AGGREGATIONS:
+        raise ValueError(
+            f"unknown aggregation {value!r}: expected null, one of "
+            f"{', '.join(JSON_AGGREGATIONS)}, or 'custom:<name>'"
+        )
     return value
 
 

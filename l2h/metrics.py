@@ -45,6 +45,7 @@ import sklearn.metrics
 from l2h._groups import cut_linkage
 
 __all__ = [
+    "EMPTY_DP",
     "LEAVES",
     "acc",
     "as_linkage",
@@ -63,6 +64,10 @@ __all__ = [
     "node_class_counts",
 ]
 
+EMPTY_DP = 1.0
+"""Dendrogram purity when no two points share a class (a single point, or all classes distinct):
+the mean over an empty set of pairs, defined as 1.0 since no same-class pair is split."""
+
 Leaves = Literal["clusters", "points"]
 LEAVES: tuple[str, ...] = ("clusters", "points")
 """Accepted values of the ``leaves`` argument of the tree metrics."""
@@ -80,7 +85,31 @@ def _as_labels(y: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must not be empty")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must not contain NaN or infinite values")
+    if arr.dtype.kind == "O":
+        try:
+            np.unique(arr)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in arr.tolist()})
+            raise ValueError(
+                f"{name} mixes label types that cannot be compared ({', '.join(kinds)}); "
+                "give labels of one type"
+            ) from None
     return arr
+
+
+def _check_taxonomy(taxonomy: Any, name: str, needs: Sequence[str]) -> None:
+    """Raise a ValueError unless ``taxonomy`` has the Taxonomy methods ``needs``."""
+    if isinstance(taxonomy, str):
+        raise ValueError(
+            f"{name} must be a Taxonomy, got the string {taxonomy!r}: load one with "
+            f"l2h.datasets.load_tree({taxonomy!r})"
+        )
+    missing = [attr for attr in needs if not hasattr(taxonomy, attr)]
+    if missing:
+        raise ValueError(
+            f"{name} must be a Taxonomy (l2h.taxonomy), got {type(taxonomy).__name__} "
+            f"without {', '.join(missing)}"
+        )
 
 
 def _as_ids(y: Any, name: str, upper: int | None = None) -> np.ndarray:
@@ -477,7 +506,7 @@ def _dp_from_counts(nc: _NodeCounts) -> float:
     counts, k = nc.counts, nc.n_leaves
     total_pairs = float((counts[-1] * (counts[-1] - 1) / 2).sum())
     if total_pairs == 0:
-        return math.nan
+        return EMPTY_DP
     sizes = counts.sum(axis=1)
     leaf = counts[:k]
     leaf_terms = (leaf * (leaf - 1) / 2 * leaf).sum(axis=1)
@@ -523,7 +552,9 @@ def dendrogram_purity(
     Returns
     -------
     float
-        DP in ``[0, 1]``; NaN when no two points share a class (``P`` is empty).
+        DP in ``[0, 1]``. When no two points share a class (``P`` is empty, as for a
+        single point) it is :data:`EMPTY_DP` = 1.0: no same-class pair is split, so no
+        tree could do better.
 
     Raises
     ------
@@ -693,8 +724,9 @@ def mistake_severity(taxonomy: Any, y_true: Any, y_pred: Any, *, matched: bool =
     Raises
     ------
     ValueError
-        On lengths that differ or ids out of range.
+        On lengths that differ, ids out of range, or a ``taxonomy`` that is not one.
     """
+    _check_taxonomy(taxonomy, "taxonomy", ("n_classes", "mistake_distance"))
     c = int(taxonomy.n_classes)
     y_true = _as_ids(y_true, "y_true", upper=c)
     if matched:
@@ -739,8 +771,10 @@ def lca_spearman(tree: Any, taxonomy: Any, cluster_to_class: Any = None) -> floa
     Raises
     ------
     ValueError
-        On K < 3, a mapping of the wrong length or classes out of range.
+        On K < 3, a mapping of the wrong length, classes out of range, or a ``taxonomy`` that
+        is not one.
     """
+    _check_taxonomy(taxonomy, "taxonomy", ("n_classes", "lca_depth"))
     z = as_linkage(tree)
     k = _n_leaves(z)
     if k < 3:
@@ -788,6 +822,9 @@ def _level_labels(gt: Any, y_true: np.ndarray, levels: Sequence[str] | None) -> 
     names = gt.coarse_levels() if levels is None else list(levels)
     ids = _as_ids(y_true, "y_true", upper=int(gt.n_classes))
     return {name: gt.cut(name)[ids] for name in names}
+
+
+_TAXONOMY_METHODS = ("n_classes", "coarse_levels", "cut", "mistake_distance", "lca_depth")
 
 
 def evaluate(
@@ -848,9 +885,12 @@ def evaluate(
     Raises
     ------
     ValueError
-        On invalid inputs (see the individual metrics).
+        On invalid inputs (see the individual metrics), such as labels of types that cannot
+        be compared or a ``gt`` that is neither a Taxonomy nor a mapping.
     """
     _check_leaves(leaves)
+    if gt is not None and not isinstance(gt, Mapping):
+        _check_taxonomy(gt, "gt", _TAXONOMY_METHODS)
     z = as_linkage(hierarchy)
     y_true = _as_labels(y_true, "y_true")
     nc = _node_counts(z, y_true, y_pred, leaves)

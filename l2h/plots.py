@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from l2h.io import atomic_path
+from l2h.io import open_output
 from l2h.names import display_name, method_label
 
 __all__ = ["plot_dendrogram", "plot_dendrogram_top", "plot_k_sensitivity", "plot_level_scores"]
@@ -93,8 +93,8 @@ def _save(fig: Any, path: str | os.PathLike, dpi: int, note: str | None = None) 
     if note:
         fig.supxlabel(note, color="#b00000", fontsize=9, fontweight="bold")
     suffix = os.path.splitext(os.fspath(path))[1]
-    with atomic_path(path, suffix=suffix) as tmp:
-        fig.savefig(tmp, format=suffix.lstrip(".") or "png", dpi=dpi)
+    with open_output(path, "wb") as fh:
+        fig.savefig(fh, format=suffix.lstrip(".") or "png", dpi=dpi)
 
 
 def _is_merge_order(z: np.ndarray) -> bool:

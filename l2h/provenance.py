@@ -21,11 +21,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from l2h._code import code_files
 from l2h.io import atomic_write_text
 
 __all__ = [
     "PACKAGES",
     "STAND_IN_NOTE",
+    "code_version",
     "config_hash",
     "git_info",
     "package_versions",
@@ -116,7 +118,47 @@ def _git(repo_dir: str | os.PathLike, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any]:
+def code_version(script: str | os.PathLike, root: str | os.PathLike) -> dict[str, Any]:
+    """Hash of a workflow script and of every local module and data file it may use.
+
+    The files are found statically (:mod:`l2h._code`: imports anywhere in a module, module
+    names and file names spelled as strings, PEP 562 lazy attributes only when read), from
+    the script through the ``l2h`` package under ``root``. The workflow gives each rule this
+    hash as a ``params`` entry, so editing any of the files plans the rule's jobs again.
+
+    Parameters
+    ----------
+    script : path-like
+        The script.
+    root : path-like
+        The checkout holding the ``l2h`` package (the workflow's base folder).
+
+    Returns
+    -------
+    dict
+        ``script`` (path relative to ``root``), ``sha256`` (hex digest over the relative
+        path and content of every file, in sorted order) and ``files`` (the relative paths).
+    """
+    root = Path(root).resolve()
+    files = code_files(script, root)
+    digest = hashlib.sha256()
+    names = [_relative(path, root) for path in files]
+    for name, path in zip(names, files, strict=True):
+        digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return {
+        "script": _relative(Path(script).resolve(), root),
+        "sha256": digest.hexdigest(),
+        "files": names,
+    }
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
+def provenance(
+    config: dict, repo_dir: str | os.PathLike = ".", code: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything needed to tell how a results folder was made.
 
     Parameters
@@ -125,14 +167,17 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
         The study's configuration (JSON-serialisable).
     repo_dir : path-like, default "."
         The checkout whose git commit is recorded.
+    code : dict, optional
+        Rule name -> :func:`code_version` of its script: the code behind each result.
 
     Returns
     -------
     dict
         ``git`` (``commit``, ``dirty``), ``packages`` (distribution -> version or None),
-        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601);
-        for a config with ``stand_in_backbones: true`` also ``stand_in_backbones`` and ``note``
-        (:data:`STAND_IN_NOTE`: the results are a rehearsal whose numbers mean nothing).
+        ``python``, ``platform``, ``config_sha256``, ``config`` and ``timestamp`` (UTC, ISO 8601),
+        plus ``code`` when given; for a config with ``stand_in_backbones: true`` also
+        ``stand_in_backbones`` and ``note`` (:data:`STAND_IN_NOTE`: the results are a rehearsal
+        whose numbers mean nothing).
 
     Raises
     ------
@@ -155,13 +200,18 @@ def provenance(config: dict, repo_dir: str | os.PathLike = ".") -> dict[str, Any
     if config.get("stand_in_backbones"):
         record["stand_in_backbones"] = True
         record["note"] = STAND_IN_NOTE
+    if code is not None:
+        record["code"] = code
     return record
 
 
 def write_provenance(
-    path: str | os.PathLike, config: dict, repo_dir: str | os.PathLike = "."
+    path: str | os.PathLike,
+    config: dict,
+    repo_dir: str | os.PathLike = ".",
+    code: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write :func:`provenance` as indented JSON to ``path``, atomically; return the record."""
-    record = provenance(config, repo_dir)
+    record = provenance(config, repo_dir, code)
     atomic_write_text(Path(path), json.dumps(record, indent=2, sort_keys=True) + "\n")
     return record

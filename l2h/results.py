@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from l2h.io import atomic_path
+from l2h.io import open_output
 
 __all__ = [
     "CLASS_RANK",
@@ -165,8 +165,8 @@ def score_rows(
 def write_metrics(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -> None:
     """Write rows (dicts with the keys :data:`COLUMNS`) as a metrics CSV, atomically."""
     frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
+    with open_output(path) as fh:
+        frame.to_csv(fh, index=False)
 
 
 def collect_metrics(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:

@@ -17,24 +17,15 @@ ImageNet-1k from WordNet 3.0, iNaturalist 2021 from its annotation JSON.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from l2h._groups import first_appearance
+from l2h._newick import newick_label
 
 __all__ = ["Taxonomy"]
-
-_NEWICK_UNSAFE = re.compile(r"[\s()\[\]':;,]")
-
-
-def _newick_label(name: str) -> str:
-    """Quote a name with single quotes when Newick would otherwise misread it."""
-    if name and not _NEWICK_UNSAFE.search(name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
 
 
 class Taxonomy:
@@ -467,9 +458,9 @@ class Taxonomy:
             while len(children[node]) == 1:
                 node = children[node][0]
             if node < self._n_classes:
-                pieces.append(_newick_label(labels[node]))
+                pieces.append(newick_label(labels[node]))
                 continue
-            close = ")" + (_newick_label(labels[node]) if internal_names else "")
+            close = ")" + (newick_label(labels[node]) if internal_names else "")
             stack.append(close)
             kids = children[node]
             for i, kid in enumerate(reversed(kids)):

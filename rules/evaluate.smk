@@ -60,5 +60,6 @@ rule provenance:
         runtime=5,
     params:
         config=config,
+        code_versions=lambda wildcards: CODE_VERSIONS,
     script:
         "../scripts/provenance.py"

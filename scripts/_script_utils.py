@@ -54,6 +54,7 @@ def logged(smk: Any) -> Iterator[logging.Logger]:
         logging.captureWarnings(True)
         logger = logging.getLogger(smk.rule)
         logger.info("wildcards: %s", dict(smk.wildcards.items()))
+        logger.info("code sha256: %s", getattr(smk.params, "code", None))
         try:
             with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
                 yield logger

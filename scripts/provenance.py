@@ -9,8 +9,13 @@ from l2h.provenance import write_provenance
 
 
 def main(smk: Any, log: logging.Logger) -> None:
-    """Write ``output[0]`` (JSON) for the validated config of this run."""
-    write_provenance(smk.output[0], dict(smk.params.config), repo_dir=_script_utils.WORKFLOW_ROOT)
+    """Write ``output[0]`` (JSON) for the validated config and the code versions of this run."""
+    write_provenance(
+        smk.output[0],
+        dict(smk.params.config),
+        repo_dir=_script_utils.WORKFLOW_ROOT,
+        code=dict(smk.params.code_versions),
+    )
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -326,3 +329,130 @@ def test_python_dash_m(tmp_path):
         timeout=120,
     )
     assert "x.json" in assert_one_line_error(result.returncode, result.stderr)
+
+
+# --- outputs and odd inputs ---------------------------------------------------------------------
+
+
+def test_output_equal_to_the_input_is_refused_and_the_input_kept(tmp_path, logits_file, capsys):
+    before = logits_file.read_bytes()
+    link = tmp_path / "link.npy"
+    link.symlink_to(logits_file)
+    for out in (logits_file, link, tmp_path / "." / "logits.npy"):
+        status, stdout, stderr = run(capsys, "fit", logits_file, "-o", out)
+        assert "is also an input" in assert_one_line_error(status, stderr)
+        assert stdout == ""
+        assert logits_file.read_bytes() == before
+    assert link.is_symlink()
+
+
+def test_output_symlink_is_kept_and_its_target_written(tmp_path, logits, logits_file, capsys):
+    target = tmp_path / "trees" / "real.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "tree.json"
+    link.symlink_to(target)
+    status, _, stderr = run(capsys, "fit", logits_file, "-o", link)
+    assert (status, stderr) == (0, "")
+    assert link.is_symlink() and link.resolve() == target
+    assert l2h.Hierarchy.load(target).steps == l2h.fit(logits).steps
+
+
+def test_output_is_0644_under_umask_022(tmp_path, logits_file, capsys):
+    old = os.umask(0o022)
+    try:
+        status, _, _ = run(capsys, "fit", logits_file, "-o", tmp_path / "tree.json")
+    finally:
+        os.umask(old)
+    assert status == 0
+    assert stat.S_IMODE((tmp_path / "tree.json").stat().st_mode) == 0o644
+
+
+def test_output_fifo_is_written_in_place(tmp_path, logits, logits_file, capsys):
+    fifo = tmp_path / "tree.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        status, _, stderr = run(capsys, "fit", logits_file, "-o", fifo)
+    finally:
+        if reader.is_alive() and stat.S_ISFIFO(fifo.stat().st_mode):  # unblock the reader
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=60)
+    assert (status, stderr) == (0, "")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
+    assert l2h.Hierarchy.from_json(received[0].decode()).steps == l2h.fit(logits).steps
+
+
+def test_output_dev_stdout_goes_to_stdout(tmp_path, logits, logits_file):
+    # Through a link of our own: a writer that replaced its output would replace only this
+    # link, never the machine's /dev/stdout.
+    out = tmp_path / "stdout"
+    out.symlink_to("/dev/stdout")
+    result = subprocess.run(
+        [sys.executable, "-m", "l2h", "fit", str(logits_file), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert l2h.Hierarchy.from_json(result.stdout).steps == l2h.fit(logits).steps
+    assert out.is_symlink()
+
+
+def test_a_250_character_output_name_works(tmp_path, logits_file, capsys):
+    out = tmp_path / ("t" * 245 + ".json")
+    status, _, stderr = run(capsys, "fit", logits_file, "-o", out)
+    assert (status, stderr) == (0, "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([logits_file.name, out.name])
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_write_errors_name_the_output_not_a_temporary_file(logits_file, capsys):
+    status, _, stderr = run(capsys, "fit", logits_file, "-o", "/proc/tree.json")
+    message = assert_one_line_error(status, stderr)
+    assert message.endswith(": /proc/tree.json")
+    assert ".tmp" not in message
+
+
+def test_deeply_nested_tree_json_is_one_line(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    for command in (["cut", path, "--groups", "2"], ["newick", path]):
+        status, stdout, stderr = run(capsys, *command)
+        assert "nested too deeply" in assert_one_line_error(status, stderr)
+        assert stdout == ""
+
+
+def test_unknown_aggregation_in_a_tree_file_is_one_line(tree_file, capsys):
+    tree_file.write_text(tree_file.read_text().replace('"cluster_mean"', '"cluster_median"'))
+    status, stdout, stderr = run(capsys, "cut", tree_file, "--groups", "2")
+    assert "unknown aggregation 'cluster_median'" in assert_one_line_error(status, stderr)
+    assert stdout == ""
+
+
+@pytest.mark.parametrize("command", [["newick"], ["cut", "--groups", "2"]])
+def test_closed_stdout_exits_quietly(tree_file, command):
+    argv = [sys.executable, "-m", "l2h", command[0], str(tree_file), *command[1:]]
+    closed = ["sh", "-c", '"$@" >&-', "sh", *argv]  # as `l2h newick t.json >&-`
+    result = subprocess.run(closed, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--subset", "0"), ("--batch-size", "0"), ("--num-workers", "-1"), ("--seed", "-3")],
+)
+def test_embed_messages_name_the_option(tmp_path, capsys, option, value):
+    argv = ["embed", "--dataset", "digits", "--backbone", "pixels", "-o", tmp_path / "x.npy"]
+    status, _, stderr = run(capsys, *argv, option, value)
+    assert assert_one_line_error(status, stderr).startswith(f"argument {option}: ")
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_library_parameter_names_become_option_names(tmp_path, capsys):
+    argv = ["embed", "--dataset", "digits", "--backbone", "pixels", "-o", tmp_path / "x.npy"]
+    status, _, stderr = run(capsys, *argv, "--image-size", "32", "--quiet")
+    message = assert_one_line_error(status, stderr)
+    assert "--image-size must" in message and "image_size" not in message

@@ -230,7 +230,7 @@ def test_truncated_download_is_named_and_not_kept(tiny_fashion, tmp_path):
         load_dataset("fashion_mnist", "train", root=root)
     assert "corrupted or truncated" in str(info.value)
     assert not (root / "fashion_mnist" / name).exists()
-    assert not list((root / "fashion_mnist").glob(".*part"))
+    assert not list((root / "fashion_mnist").glob(".*.tmp"))
 
 
 def test_corrupted_file_on_disk_is_named(tiny_fashion, tmp_path):

@@ -272,8 +272,8 @@ def test_cli_embed_digits_subset(tmp_path, capsys):
         (["--dataset", "cifar11", "--backbone", "pixels"], "cifar11"),
         (["--dataset", "digits", "--backbone", "resnet"], "registered backbones"),
         (["--dataset", "cifar10", "--backbone", "pixels", "--no-download"], "cifar10 not found"),
-        (["--dataset", "digits", "--backbone", "pixels", "--image-size", "32"], "image_size"),
-        (["--dataset", "digits", "--backbone", "pixels", "--subset", "0"], "positive integer"),
+        (["--dataset", "digits", "--backbone", "pixels", "--image-size", "32"], "--image-size"),
+        (["--dataset", "digits", "--backbone", "pixels", "--subset", "0"], "argument --subset"),
     ],
 )
 def test_cli_embed_errors_are_one_line(tmp_path, capsys, args, message):

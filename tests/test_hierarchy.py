@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -11,7 +13,7 @@ import scipy.cluster.hierarchy as sch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l2h.hierarchy import Hierarchy
+from l2h.hierarchy import JSON_AGGREGATIONS, Hierarchy
 
 CHAIN3 = [((0,), (1,)), ((0, 1), (2,))]
 BALANCED4 = [((2,), (3,)), ((0,), (1,)), ((0, 1), (2, 3))]
@@ -384,13 +386,15 @@ def test_newick_branch_lengths_known_example() -> None:
 
 
 def test_newick_quoting() -> None:
-    names = ["a b", "it's", "x(y)", "plain_name", "", "c,d", "tab\there", "s;c", "k:v", "[x]"]
+    names = ["a b", "it's", "x(y)", "under_score", "", "c,d", "tab\there", "s;c", "k:v", "[x]"]
+    names += ["plain-name.2", "e=mc2", 'say "hi"']
     tree = Hierarchy(len(names), random_steps(np.random.default_rng(3), len(names)))
     text = tree.to_newick(names)
     for quoted in ["'a b'", "'it''s'", "'x(y)'", "''", "'c,d'", "'tab\there'", "'s;c'", "'k:v'"]:
         assert quoted in text
-    assert "'[x]'" in text
-    assert "plain_name" in text and "'plain_name'" not in text
+    assert "'[x]'" in text and "'under_score'" in text and "'e=mc2'" in text
+    assert "'say \"hi\"'" in text
+    assert "plain-name.2" in text and "'plain-name.2'" not in text
     assert parsed_structure(parse_newick(text)) == expected_structure(tree, names)
 
 
@@ -436,14 +440,16 @@ def test_newick_deep_chain_does_not_recurse() -> None:
 
 
 def test_json_format() -> None:
-    data = json.loads(Hierarchy(3, CHAIN3, aggregation="sum").to_json())
+    data = json.loads(Hierarchy(3, CHAIN3, aggregation="point_sum").to_json())
     assert data == {
         "format": "l2h-tree",
         "version": 1,
         "n_clusters": 3,
-        "aggregation": "sum",
+        "aggregation": "point_sum",
         "steps": [[[0], [1]], [[0, 1], [2]]],
     }
+    for known in ("cluster_mean", "centroid_ward", "deepect", "treevae"):
+        assert json.loads(Hierarchy(1, [], aggregation=known).to_json())["aggregation"] == known
     data = json.loads(Hierarchy(3, CHAIN3, heights=[0.5, 0.75]).to_json())
     assert data["heights"] == [0.5, 0.75]
     assert data["aggregation"] is None
@@ -499,7 +505,11 @@ def _doc(**changes: Any) -> str:
         (_doc(steps=[[[0], [1]], [[0, 1], 2]]), r"step 1: group B must be a sequence"),
         (_doc(heights=[1.0]), r"heights must have shape"),
         (_doc(heights=["x", 1]), r"heights must be a sequence of numbers"),
-        (_doc(aggregation=5), r"invalid l2h-tree: aggregation must be a str or None"),
+        (_doc(aggregation=5), r"invalid l2h-tree: aggregation must be a string or null"),
+        (_doc(aggregation="bogus"), r"invalid l2h-tree: unknown aggregation 'bogus': expected"),
+        (_doc(aggregation="custom:"), r"unknown aggregation 'custom:'"),
+        ("[" * 100_000 + "]" * 100_000, r"invalid l2h-tree JSON: nested too deeply"),
+        (_doc(steps=[[[0], [1]], [[0, 1], [[[[[[[[2]]]]]]]]]]), r"non-integer cluster id"),
     ],
 )
 def test_from_json_errors(text: str, match: str) -> None:
@@ -511,6 +521,36 @@ def test_from_json_rejects_non_finite_heights() -> None:
     text = _doc(heights=[1.0, 2.0]).replace("2.0]", "NaN]")
     with pytest.raises(ValueError, match="heights must be finite"):
         Hierarchy.from_json(text)
+
+
+def test_deep_nesting_is_an_error_even_with_a_raised_recursion_limit() -> None:
+    # json.loads recursing 200k levels overflows the C stack once the limit allows it
+    code = (
+        "import sys; sys.setrecursionlimit(10**6); from l2h.hierarchy import Hierarchy\n"
+        "try:\n    Hierarchy.from_json('[' * 200_000 + ']' * 200_000)\n"
+        "except ValueError as err:\n    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "invalid l2h-tree JSON: nested too deeply\n")
+
+
+def test_the_format_lists_every_l2h_aggregation_and_only_known_methods() -> None:
+    from l2h.algorithm import AGGREGATIONS
+    from l2h.baselines import BASELINES
+
+    assert set(AGGREGATIONS) <= set(JSON_AGGREGATIONS)
+    assert set(JSON_AGGREGATIONS) <= {*AGGREGATIONS, *BASELINES, "treevae"}  # none stale
+    # a baseline registered after format version 1 is written "custom:<name>" and round-trips,
+    # so adding one needs no edit here (docs/extending.md)
+    tree = Hierarchy(3, CHAIN3, aggregation="a_new_baseline")
+    assert json.loads(tree.to_json())["aggregation"] == "custom:a_new_baseline"
+    assert Hierarchy.from_json(tree.to_json()).aggregation == "a_new_baseline"
+
+
+def test_custom_aggregation_names_are_marked_and_round_trip() -> None:
+    tree = Hierarchy(3, CHAIN3, aggregation="my_score")
+    assert json.loads(tree.to_json())["aggregation"] == "custom:my_score"
+    assert Hierarchy.from_json(tree.to_json()).aggregation == "my_score"
 
 
 def test_save_and_load(tmp_path: Any) -> None:

@@ -164,6 +164,25 @@ def test_pt_with_wrong_content_is_refused(tmp_path):
         load_logits(path)
 
 
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [("object", "pickled Python object (numpy"), ("garbage", "not a PyTorch tensor file")],
+)
+def test_bad_pt_never_advises_weights_only_false(tmp_path, content, why):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "bad.pt"
+    if content == "object":
+        torch.save({"logits": np.zeros((3, 2))}, path)  # a pickled numpy array, not a tensor
+    else:
+        path.write_bytes(b"\x80\x02garbage" * 8)
+    with pytest.raises(ValueError) as info:
+        load_logits(path)
+    message = str(info.value)
+    assert "bad.pt" in message and why in message
+    assert "weights_only" not in message and "trusted source" not in message
+    assert "\n" not in message and "\x1b" not in message
+
+
 # --- names --------------------------------------------------------------------------------------
 
 

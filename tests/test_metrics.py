@@ -72,7 +72,7 @@ def brute_dp(z: np.ndarray, y_true, y_pred=None) -> float:
         under = np.isin(leaf, list(sets[lca]))
         total += np.mean(y_true[under] == y_true[i])
         count += 1
-    return total / count if count else math.nan
+    return total / count if count else m.EMPTY_DP
 
 
 def brute_lp(y_true, y_pred, k: int) -> float:
@@ -178,13 +178,48 @@ def test_perfect_tree_has_dp_one():
     assert m.dendrogram_purity(z, y_bad, y_pred) < 1.0
 
 
-def test_dp_single_class_per_point_is_nan_and_one_leaf_tree():
+def test_dp_without_same_class_pairs_is_one_and_one_leaf_tree():
     z = np.array([[0, 1, 1.0, 2]])
-    assert math.isnan(m.dendrogram_purity(z, [0, 1, 2], [0, 1, 1]))
+    assert m.EMPTY_DP == 1.0
+    assert m.dendrogram_purity(z, [0, 1, 2], [0, 1, 1]) == 1.0
     one = np.zeros((0, 4))
     assert m.dendrogram_purity(one, [0, 0, 1], [0, 0, 0]) == pytest.approx(
         brute_dp(one, [0, 0, 1], [0, 0, 0])
     )
+
+
+def test_dp_of_a_single_point_is_defined():
+    one = np.zeros((0, 4))
+    assert m.dendrogram_purity(one, ["a"], [0]) == 1.0
+    assert m.dendrogram_purity(one, [3], leaves="points") == 1.0
+    scores = m.evaluate(np.array([[0, 1, 1.0, 2]]), [0], [1])
+    assert scores["dp"] == 1.0 and all(np.isfinite(list(scores.values())))
+
+
+def test_evaluate_mixed_label_types_is_a_value_error():
+    z = np.array([[0, 1, 1.0, 2]])
+    mixed = np.array([0, "a", 1, "b"], dtype=object)
+    with pytest.raises(ValueError, match=r"y_true mixes label types .*int, str"):
+        m.evaluate(z, mixed, [0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"gt\['coarse'\] mixes label types .*NoneType"):
+        m.evaluate(z, [0, 1, 0, 1], [0, 1, 0, 1], gt={"coarse": np.array([0, None, 1, 1])})
+
+
+@pytest.mark.parametrize(
+    ("gt", "match"),
+    [
+        ("fashion_mnist", r"gt must be a Taxonomy, got the string 'fashion_mnist'.*load_tree"),
+        (42, r"gt must be a Taxonomy \(l2h.taxonomy\), got int without n_classes"),
+    ],
+)
+def test_evaluate_gt_that_is_not_a_taxonomy_is_a_value_error(gt, match):
+    z = np.array([[0, 1, 1.0, 2]])
+    with pytest.raises(ValueError, match=match):
+        m.evaluate(z, [0, 1, 0, 1], [0, 1, 0, 1], gt=gt)
+    with pytest.raises(ValueError, match="taxonomy must be a Taxonomy"):
+        m.mistake_severity(gt, [0, 1], [0, 1])
+    with pytest.raises(ValueError, match="taxonomy must be a Taxonomy"):
+        m.lca_spearman(np.array([[0, 1, 1.0, 2], [2, 3, 2.0, 3]]), gt)
 
 
 def test_hierarchy_input_equals_its_linkage():

@@ -10,8 +10,10 @@
 """
 
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
@@ -23,6 +25,7 @@ import pytest
 import yaml
 
 from l2h.hierarchy import Hierarchy
+from l2h.provenance import code_version
 from l2h.results import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,6 +331,55 @@ def test_every_job_left_a_log_and_a_benchmark(tiny_run):
     for log in logs:
         assert log.read_text().rstrip().endswith("done"), log
     assert not list(results.rglob(".*.tmp*"))  # atomic writes left no temporary file
+
+
+def test_results_get_the_permissions_open_would_give(tiny_run):
+    umask = os.umask(0)
+    os.umask(umask)
+    results = tiny_run[0] / "results" / "tiny"
+    wrong = {
+        str(path.relative_to(results)): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in results.rglob("*")
+        if path.is_file() and stat.S_IMODE(path.stat().st_mode) != 0o666 & ~umask
+    }
+    assert not wrong  # was 0600 for every file written through a temporary file
+
+
+def test_provenance_and_logs_record_the_code_behind_every_result(tiny_run):
+    results = tiny_run[0] / "results" / "tiny"
+    code = json.loads((results / "provenance.json").read_text())["code"]
+    assert {"fit_l2h", "fit_model", "evaluate", "tables", "provenance"} <= set(code)
+    fit_l2h = code_version(ROOT / "scripts" / "fit_l2h.py", ROOT)
+    assert code["fit_l2h"] == fit_l2h and "l2h/algorithm.py" in fit_l2h["files"]
+    log = results / "logs" / "fit_l2h" / "digits" / "pixels" / "kmeans" / "k10_seed0"
+    assert f"code sha256: {fit_l2h['sha256']}" in (log / "cluster_mean.log").read_text()
+
+
+def test_editing_a_library_module_plans_the_jobs_that_use_it_again(tiny_run, tmp_path):
+    workdir, config = tiny_run
+    for name in ("Snakefile", "rules", "scripts", "l2h", "config", "envs"):
+        if (ROOT / name).is_dir():  # copies keep their mtimes: scripts stay older than results
+            shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__py*"))
+        else:
+            shutil.copy2(ROOT / name, tmp_path / name)
+
+    def plan() -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "snakemake", "--snakefile", tmp_path / "Snakefile", "-n"]
+        cmd += ["--directory", workdir, "--configfile", config, "--cores", "2"]
+        return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=600)
+
+    unchanged = plan()
+    assert "Nothing to be done" in unchanged.stdout, unchanged.stdout[-3000:]
+    with (tmp_path / "l2h" / "algorithm.py").open("a") as fh:
+        fh.write("# a comment is enough: the hash is of the source text\n")
+    edited = plan()
+    assert edited.returncode == 0, edited.stdout[-3000:] + edited.stderr[-3000:]
+    counts = job_counts(edited.stdout)
+    trees = list((workdir / "results" / "tiny" / "trees").rglob("l2h_*.json"))
+    assert counts["fit_l2h"] == len(trees) > 0
+    assert "Params have changed since last execution" in edited.stdout
+    assert counts["provenance"] == 1  # it records the new hash
+    assert not {"fit_model", "fit_baseline", "prepare_split", "byo_logits"} & set(counts)
 
 
 def test_a_second_run_has_nothing_to_do(tiny_run):

@@ -17,9 +17,10 @@ imported from those packages; only their data files are read:
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
+
+from l2h.io import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,14 +48,11 @@ def build_cifar100(site: Path) -> dict:
 def main(argv: list[str]) -> None:
     site = Path(argv[0])
     table = build_cifar100(site)
-    (HERE / "cifar100.json").write_text(json.dumps(table, indent=1) + "\n")
-    shutil.copyfile(
-        site / "timm" / "data" / "_info" / "imagenet_synsets.txt", HERE / "imagenet1k_wnids.txt"
-    )
-    shutil.copyfile(
-        site / "tensorflow_datasets" / "image_classification" / "food-101_classes.txt",
-        HERE / "food101_classes.txt",
-    )
+    atomic_write_text(HERE / "cifar100.json", json.dumps(table, indent=1) + "\n")
+    wnids = site / "timm" / "data" / "_info" / "imagenet_synsets.txt"
+    atomic_write_text(HERE / "imagenet1k_wnids.txt", wnids.read_text(encoding="utf-8"))
+    foods = site / "tensorflow_datasets" / "image_classification" / "food-101_classes.txt"
+    atomic_write_text(HERE / "food101_classes.txt", foods.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -345,10 +345,10 @@ def save_torch(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Write ``payload`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically."""
     import torch
 
-    from l2h.io import atomic_path
+    from l2h.io import open_output
 
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with open_output(path, "wb") as fh:
+        torch.save(payload, fh)
 
 
 def load_torch(path: str | os.PathLike, fmt: str, version: int) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from l2h.io import atomic_path
+from l2h.io import open_output
 from l2h.models._base import (
     FlatModel,
     TrainingLog,
@@ -306,8 +306,8 @@ class KMeans(FlatModel):
             "n_empty_clusters_": self.n_empty_clusters_,
             "history_": self.history_,
         }
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez(tmp, cluster_centers=self.cluster_centers_, meta=np.array(json.dumps(meta)))
+        with open_output(path, "wb") as fh:
+            np.savez(fh, cluster_centers=self.cluster_centers_, meta=np.array(json.dumps(meta)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> KMeans:
