@@ -379,7 +379,12 @@ def majority_classes(y_true: Any, y_pred: Any, n_clusters: int) -> np.ndarray:
 
 
 def cluster_names(
-    y_true: Any, y_pred: Any, class_names: Sequence[str], n_clusters: int
+    y_true: Any,
+    y_pred: Any,
+    class_names: Sequence[str],
+    n_clusters: int,
+    *,
+    clusters_are_classes: bool = False,
 ) -> list[str]:
     """Name each cluster after its majority class: ``"<class> (c<k>)"``.
 
@@ -395,6 +400,9 @@ def cluster_names(
         Name of each class.
     n_clusters : int
         Number K of clusters.
+    clusters_are_classes : bool, default False
+        The supervised setting: cluster ``k`` is a classifier's class ``k``, named
+        ``"<class k> (c<k>)"`` whatever its points.
 
     Returns
     -------
@@ -406,6 +414,8 @@ def cluster_names(
     >>> cluster_names([0, 0, 1], [1, 1, 0], ["cat", "dog"], 3)
     ['dog (c0)', 'cat (c1)', 'empty (c2)']
     """
+    if clusters_are_classes:
+        return [f"{name} (c{k})" for k, name in enumerate(class_names)]
     majority = majority_classes(y_true, y_pred, n_clusters)
     if majority.max(initial=-1) >= len(class_names):
         raise ValueError(f"y_true has classes beyond the {len(class_names)} class names")

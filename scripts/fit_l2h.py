@@ -16,12 +16,14 @@ def main(smk: Any, log: logging.Logger) -> None:
     logits = load_logits(smk.input.logits)
     tree = l2h.fit(logits, aggregation=smk.wildcards.aggregation, n_jobs=smk.threads)
     log.info("%r: steps %s", tree, tree.steps)
-    class_names = load_names(smk.input.classes)
-    if smk.wildcards.model == "supervised":  # the leaves are the classifier's classes
-        names = [f"{name} (c{k})" for k, name in enumerate(class_names)]
-    else:
-        labels = np.load(smk.input.labels)
-        names = cluster_names(labels, np.argmax(logits, axis=1), class_names, tree.n_clusters)
+    supervised = smk.wildcards.model == "supervised"  # the leaves are the classifier's classes
+    names = cluster_names(
+        np.load(smk.input.labels),
+        np.argmax(logits, axis=1),
+        load_names(smk.input.classes),
+        tree.n_clusters,
+        clusters_are_classes=supervised,
+    )
     tree.save(smk.output.tree)
     atomic_write_text(smk.output.newick, tree.to_newick(names) + "\n")
 

@@ -34,10 +34,9 @@ def main(smk: Any, log: logging.Logger) -> None:
             note=smk.params.note,
         )
         return
-    if smk.params.supervised:  # the leaves are the classifier's own classes
-        names = [f"{name} (c{k})" for k, name in enumerate(class_names)]
-    else:
-        names = cluster_names(y_true, y_pred, class_names, tree.n_clusters)
+    names = cluster_names(
+        y_true, y_pred, class_names, tree.n_clusters, clusters_are_classes=smk.params.supervised
+    )
     plot_dendrogram(tree, names, smk.output[0], title=title, note=smk.params.note)
 
 

@@ -458,3 +458,16 @@ def test_imagenet_scale_and_point_level_trees():
 
 def test_docstring_examples():
     assert doctest.testmod(m).failed == 0
+
+
+def test_cluster_names_by_majority_class_or_as_the_classes_themselves():
+    names = ["cat", "dog", "eel"]
+    assert m.cluster_names([0, 0, 1, 2], [1, 1, 0, 0], names, 3) == [
+        "dog (c0)",  # a tie between dog and eel: the smaller class
+        "cat (c1)",
+        "empty (c2)",
+    ]
+    supervised = m.cluster_names([0, 0], [2, 2], names, 3, clusters_are_classes=True)
+    assert supervised == ["cat (c0)", "dog (c1)", "eel (c2)"]
+    with pytest.raises(ValueError, match="beyond the 3 class names"):
+        m.cluster_names([5], [0], names, 1)
