@@ -136,7 +136,7 @@ def _add_embed(commands) -> None:
         "--dataset", required=True, help="registered dataset (l2h.datasets.DATASETS)"
     )
     embed.add_argument("--split", default="train", choices=("train", "test", "all"))
-    embed.add_argument("--backbone", required=True, help="registered backbone (l2h.embed)")
+    embed.add_argument("--backbone", required=True, help="registered backbone (l2h.backbones)")
     embed.add_argument("-o", "--out", required=True, help="output .npy (metadata in OUT.json)")
     embed.add_argument("--root", help="data folder (default $L2H_DATA or ~/.cache/l2h/data)")
     embed.add_argument("--no-download", action="store_true", help="never download data")

@@ -21,7 +21,7 @@ rule fit_model:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        gpu=lambda wildcards: gpus(MODELS[wildcards.model]),
+        gpu=gpus,
         mem_mb=16000,
         runtime=240,
     params:

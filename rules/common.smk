@@ -39,9 +39,20 @@ def alternatives(names):
     return "|".join(re.escape(name) for name in names)
 
 
-def gpus(info):
-    """GPUs a job of a registry entry requests: 1 if it uses one and the study may use one."""
-    return int(info.uses_gpu and config["device"] != "cpu")
+def uses_gpu(rulename, wildcards):
+    """Whether a job computes on a GPU when the study has one (the registries say, per name)."""
+    if rulename == "embed":
+        return BACKBONES[wildcards.space].uses_gpu
+    if rulename == "fit_model":
+        return MODELS[wildcards.model].uses_gpu
+    if rulename == "fit_baseline":
+        return BASELINES[wildcards.baseline].uses_gpu
+    return False
+
+
+def gpus(wildcards, rulename):
+    """Resource ``gpu`` of a job: 1 if it computes on a GPU and the study's device is not cpu."""
+    return int(config["device"] != "cpu" and uses_gpu(rulename, wildcards))
 
 
 def dataset_names():

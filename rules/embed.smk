@@ -20,7 +20,7 @@ rule embed:
         "../envs/torch.yaml"
     threads: 2
     resources:
-        gpu=lambda wildcards: gpus(BACKBONES[wildcards.space]),
+        gpu=gpus,
         mem_mb=16000,
         runtime=720,
     params:

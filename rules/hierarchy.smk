@@ -45,7 +45,7 @@ rule fit_baseline:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        gpu=lambda wildcards: gpus(BASELINES[wildcards.baseline]),
+        gpu=gpus,
         mem_mb=16000,
         runtime=240,
     params:

@@ -195,6 +195,8 @@ def test_the_workflow_plans_new_entries(registered):
     methods = {t["method"] for t in smk["all_trees"]()}
     assert methods == {"l2h_cluster_mean", "chain"}
     assert "nearest_mean" in smk["alternatives"](MODELS).split("|")
-    assert smk["gpus"](MODELS["nearest_mean"]) == 0 and smk["gpus"](BACKBONES["tiny_net"]) == 0
+    assert smk["uses_gpu"]("fit_model", SimpleNamespace(model="nearest_mean")) is False
+    assert smk["uses_gpu"]("embed", SimpleNamespace(space="tiny_net")) is True
+    assert smk["gpus"](SimpleNamespace(space="tiny_net"), "embed") == 0  # the study's device: cpu
     params = smk["model_params"](SimpleNamespace(dataset="blobs", model="nearest_mean"))
     assert NearestMean(3, **params).n_iter == 3  # the job's keyword arguments are valid
