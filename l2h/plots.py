@@ -280,7 +280,8 @@ def plot_k_sensitivity(
     ax.set_xlabel("number of clusters K")
     ax.set_ylabel("score")
     ax.legend()
-    ax.set_title(title or f"{dataset}, {method_label('l2h', model)}: sensitivity to K")
+    shown_as = f"{display_name('dataset', dataset)}, {method_label('l2h', model)}"
+    ax.set_title(title or f"{shown_as}: sensitivity to K")
     _save(fig, path, dpi, note)
     return fig
 
@@ -362,6 +363,6 @@ def plot_level_scores(
         ax.tick_params(axis="x", labelrotation=30)
     axes[0].set_ylabel("score")
     axes[0].legend(fontsize=8)
-    fig.suptitle(title or f"{dataset}: scores per level")
+    fig.suptitle(title or f"{display_name('dataset', dataset)}: scores per level")
     _save(fig, path, dpi, note)
     return fig
