@@ -36,6 +36,7 @@ row is re-softmaxed a few times (logarithmic in the range of the scores), not ``
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -44,11 +45,27 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from l2h import _kernels, _steps
+from l2h import _small
 from l2h.hierarchy import Hierarchy
+
+
+class _Lazy:
+    """A module imported on first use: the numba kernels load only when a fit needs them."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        module: ModuleType = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+
+_kernels = _Lazy("l2h._kernels")
+_steps = _Lazy("l2h._steps")
 
 __all__ = ["AGGREGATIONS", "EmptyClusterWarning", "fit"]
 
@@ -62,6 +79,11 @@ _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
 _SINGLE_CLUSTER_SHORTCUT = True  # steps of a single-cluster group use precomputed moves
 _PARALLEL_ELEMENTS = 65_536  # steps with more work than this are shared between threads
 _SORT_ROWS = 512  # a step with more rows handles them in memory order
+# Inputs with at most this many logits, and at most this many clusters, take the NumPy path
+# (l2h._small): in a fresh process it finishes before the numba kernels would have loaded.
+# Measured with `benchmarks/bench_l2h.py --crossover` (see README, "Speed").
+_NUMPY_ELEMENTS = 4_000_000
+_NUMPY_CLUSTERS = 1000
 
 
 class EmptyClusterWarning(UserWarning):
@@ -163,21 +185,38 @@ def fit(
     x = _validated(logits)
     n_jobs = _n_jobs(n_jobs)
     started = time.perf_counter()
-    summary = summarise(x, n_jobs=n_jobs, progress=progress)
-    n_bad = int(np.count_nonzero(summary.bad_rows))
-    if n_bad:
-        first = int(np.flatnonzero(summary.bad_rows)[0])
-        raise ValueError(
-            f"logits contain NaN or infinite values in {n_bad} of {x.shape[0]} rows "
-            f"(first at row {first})"
-        )
+    if uses_numpy_path(x.shape):
+        conf, assign, bad_rows = _small.summarise(x)
+    else:
+        summary = summarise(x, n_jobs=n_jobs, progress=progress)
+        conf, assign, bad_rows = summary.conf, summary.assign, summary.bad_rows
+    _check_finite(bad_rows)
     if progress:
         _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
-    steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress)
+    if uses_numpy_path(x.shape):
+        steps = _merge_numpy(x, assign, conf, score_fn, progress=progress)
+    else:
+        steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress)
     if progress:
         _log(f"{len(steps)} merges", started)
     name = aggregation if isinstance(aggregation, str) else getattr(aggregation, "__name__", None)
     return Hierarchy(x.shape[1], steps, aggregation=name)
+
+
+def uses_numpy_path(shape: tuple[int, int]) -> bool:
+    """Whether :func:`fit` computes logits of this shape in NumPy rather than numba kernels."""
+    n, k = shape
+    return n * k <= _NUMPY_ELEMENTS and k <= _NUMPY_CLUSTERS
+
+
+def _check_finite(bad_rows: np.ndarray) -> None:
+    n_bad = int(np.count_nonzero(bad_rows))
+    if n_bad:
+        first = int(np.flatnonzero(bad_rows)[0])
+        raise ValueError(
+            f"logits contain NaN or infinite values in {n_bad} of {len(bad_rows)} rows "
+            f"(first at row {first})"
+        )
 
 
 # ----------------------------------------------------------------------------- validation
@@ -318,9 +357,10 @@ def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out
 class _ClusterStats:
     """Confidences grouped by cluster: row order, per-cluster slices, means and sums."""
 
-    def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int):
+    def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int, *, compiled: bool = True):
         # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
-        order, counts, offsets, sorted_conf, sums, means = _steps.cluster_stats(assign, conf, k)
+        stats = (_steps if compiled else _small).cluster_stats(assign, conf, k)
+        order, counts, offsets, sorted_conf, sums, means = stats
         self.order, self.counts, self.offsets = order, counts, offsets
         self.sorted_conf = sorted_conf
         self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
@@ -363,17 +403,40 @@ def _checked(score) -> float:
 # ----------------------------------------------------------------------------- merges
 
 
-def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> list:
-    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs."""
-    k = x.shape[1]
-    stats = _ClusterStats(summary.assign, summary.conf, k)
-    n_empty = int(np.count_nonzero(stats.counts == 0))
+def _warn_empty(counts: np.ndarray) -> None:
+    k = len(counts)
+    n_empty = int(np.count_nonzero(counts == 0))
     if n_empty and k > 1:
         warnings.warn(
             f"{n_empty} of {k} clusters have no assigned point; they score 0 and merge first",
             EmptyClusterWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
+
+
+def _merge_numpy(x, assign, conf, score_fn, *, progress: bool) -> list:
+    """The merges of the NumPy path (:mod:`l2h._small`)."""
+    k = x.shape[1]
+    stats = _ClusterStats(assign, conf, k, compiled=False)
+    _warn_empty(stats.counts)
+    bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
+    try:
+        return _small.merge(
+            x,
+            assign,
+            [score_fn(stats, (c,)) for c in range(k)],
+            lambda group: score_fn(stats, group),
+            on_step=lambda: bar.update(1),
+        )
+    finally:
+        bar.close()
+
+
+def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> list:
+    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs."""
+    k = x.shape[1]
+    stats = _ClusterStats(summary.assign, summary.conf, k)
+    _warn_empty(stats.counts)
     members: list[tuple[int, ...]] = [(c,) for c in range(k)]
     steps = []
     bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
