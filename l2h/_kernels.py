@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from l2h._vexp import bits_to_float32, exp_nonpositive
+from l2h._vexp import bits_to_float32, exp_diff_float32
 
 _OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
 
@@ -401,77 +401,179 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
 
 # ----------------------------------------------------------------------------- float32 pass
 
+_KEY_MIN = -2147483648
+_KEY_PLUS_INF = 0x7F800000  # key of +inf; NaN sorts above it
+_KEY_MINUS_INF = -2139095040  # key of -inf; negative NaN sorts below it
+
+
+@nb.njit(inline="always", **_OPTS)
+def _key(bits):  # pragma: no cover - compiled
+    """An int32 that orders float32 bit patterns like their values: equal floats (-0.0 and
+    +0.0) get equal keys, NaN sorts above +inf (negative NaN below -inf)."""
+    sign = bits >> 31  # -1 for negative floats, else 0
+    return (bits ^ (sign & 0x7FFFFFFF)) - sign
+
+
+@nb.njit(inline="always", **_OPTS)
+def _value(key):  # pragma: no cover - compiled
+    """The float32 whose key is ``key`` (+0.0 for key 0)."""
+    sign = key >> 31
+    bits = key + sign
+    return bits_to_float32(np.int32(bits ^ (sign & 0x7FFFFFFF)))
+
 
 @nb.njit(**_OPTS)
-def _float32_max(xi):  # pragma: no cover - compiled
-    """Largest value of a float32 row and whether every value is finite.
+def _strand_keys(kb, width, peak):  # pragma: no cover - compiled
+    """``peak[r]``: the largest key of the strand group ``r, r + width, ..., r + 7 width``.
 
-    Computed on the bits: ``v ^ ((v >> 31) & 0x7fffffff)`` orders float32 bit patterns like
-    their values as int32, so the loop is an integer max/min that LLVM vectorises. NaN and
-    +inf sort above every finite value, -inf and negative NaN below.
+    Returns the smallest key of those ``8 width`` entries. Vectorised over ``r``.
     """
-    xb = xi.view(np.int32)
-    hi = np.int32(-2147483648)
-    lo = np.int32(2147483647)
-    for j in range(xb.shape[0]):
-        v = xb[j]
-        v = v ^ ((v >> 31) & np.int32(0x7FFFFFFF))
-        hi = max(hi, v)
-        lo = min(lo, v)
-    finite = hi < np.int32(0x7F800000) and lo > np.int32(-2139095041)  # +inf, -inf keys
-    top = hi ^ ((hi >> 31) & np.int32(0x7FFFFFFF))
-    return np.float64(bits_to_float32(np.int32(top))), finite
+    low = _KEY_MIN ^ 0x7FFFFFFF  # the largest int32
+    for r in range(width):
+        v = _key(kb[r])
+        best = v
+        least = v
+        for w in range(1, _STRIDES):
+            v = _key(kb[r + w * width])
+            best = max(best, v)
+            least = min(least, v)
+        peak[r] = best
+        low = min(low, least)
+    return low
 
 
 @nb.njit(**_OPTS)
-def _exp_shifted(xi, m, e):  # pragma: no cover - compiled
-    """e[j] = exp(xi[j] - m) in float64 (vectorised)."""
+def _eighth_key(values, n):  # pragma: no cover - compiled
+    """The 8th largest of ``values[:n]`` (the smallest int32 when ``n < 8``), branch-free."""
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = _KEY_MIN
+    for r in range(n):
+        v = values[r]
+        s0, v = max(s0, v), min(s0, v)
+        s1, v = max(s1, v), min(s1, v)
+        s2, v = max(s2, v), min(s2, v)
+        s3, v = max(s3, v), min(s3, v)
+        s4, v = max(s4, v), min(s4, v)
+        s5, v = max(s5, v), min(s5, v)
+        s6, v = max(s6, v), min(s6, v)
+        s7 = max(s7, v)
+    return s7
+
+
+@nb.njit(**_OPTS)
+def _key_bar(peak, width, cols, sup):  # pragma: no cover - compiled
+    """The 8th largest strand maximum (a bar at most the row's 8th largest key).
+
+    First a lower bound: the 8th largest of the maxima of 16 interleaved runs of strand
+    columns (vectorised); the columns reaching it (``cols[:n]``, about a dozen) then go
+    through the exact selection. Returns ``(bar, n)``; ``width >= 8``.
+    """
+    runs = min(16, width)
+    for q in range(runs):
+        sup[q] = peak[q]
+    full = width // runs
+    for t in range(1, full):
+        for q in range(runs):
+            sup[q] = max(sup[q], peak[t * runs + q])
+    for r in range(full * runs, width):
+        sup[r - full * runs] = max(sup[r - full * runs], peak[r])
+    floor = _eighth_key(sup, runs)
+    n = 0
+    for r in range(width):  # branch-free compaction
+        cols[n] = r
+        n += peak[r] >= floor
+    for q in range(n):
+        sup[q] = peak[cols[q]]
+    return _eighth_key(sup, n), n
+
+
+@nb.njit(nogil=True, cache=True, fastmath={"contract"})
+def _exp_row(xi, m, e):  # pragma: no cover - compiled
+    """``e[j] = exp(x_j - m)`` in float32 (vectorised 16 lanes wide: a loop that also added
+    in float64 would run 8 lanes wide)."""
     for j in range(xi.shape[0]):
-        e[j] = exp_nonpositive(np.float64(xi[j]) - m)
+        e[j] = exp_diff_float32(xi[j], m)
 
 
 @nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def _sum_where_below(peak, total, n, bar):  # pragma: no cover - compiled
-    """Sum of total[r] over r < n with peak[r] < bar, and of all total[r] (vectorised)."""
-    below = 0.0
-    everything = 0.0
-    for r in range(n):
-        v = total[r]
-        everything += v
-        below += v if peak[r] < bar else 0.0
-    return below, everything
+def _sum_row(e, xi, bar):  # pragma: no cover - compiled
+    """The sum of ``e`` in float64, and of the entries whose logit is below ``bar``.
+
+    Vectorised: float64 partial sums in any order (for float32-accurate terms the order
+    costs no accuracy that matters).
+    """
+    s = 0.0
+    tail = 0.0
+    for j in range(xi.shape[0]):
+        v = np.float64(e[j])
+        s += v
+        tail += v if xi[j] < bar else 0.0
+    return s, tail
 
 
 @nb.njit(**_OPTS)
-def _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: no cover
-    """Top set, its count, the row sum and the tail of a row of exponentials ``e``.
-
-    The bar is the 8th largest strand maximum (see :func:`_select_top`); the top set is
-    every entry at or above it when that is at most ``ti.shape[0]`` entries (any entry left
-    out is then smaller than all of them), else the first 8 by value and index. The row sum
-    and the tail are added from the strand sums, so no difference of sums is ever taken.
-    """
-    k = e.shape[0]
-    cap = ti.shape[0]
-    width = k // _STRIDES
-    _strands(e, width, peak, total)
-    bar, n = _strand_bar(peak, width, cols, sup)
-    tail, s = _sum_where_below(peak, total, width, bar)
-    nc, tail, s = _candidates(e, width, peak, cols, n, bar, cand_j, cand_v, tail, s)
-    if nc <= cap:
-        for c in range(nc):
-            ti[c] = cand_j[c]
-            te[c] = cand_v[c]
-        return nc, s, tail
-    count = 0  # more entries reach the bar than fit: keep the first 8 exactly
+def _top_by_key(kb, e, cand_j, nc, ti, te, keys):  # pragma: no cover - compiled
+    """Keep the first 8 candidates by logit (descending), then column; return the sum of
+    the exponentials of the others (they join the tail). ``keys`` is int64 scratch (8)."""
+    count = 0
     for c in range(nc):
-        count = _offer(ti[:_BAR_RANK], te[:_BAR_RANK], count, cand_j[c], cand_v[c])
+        count = _offer(ti, keys, count, cand_j[c], np.int64(_key(kb[cand_j[c]])))
+    for t in range(count):
+        te[t] = e[ti[t]]
+    rest = 0.0
     for c in range(nc):
         kept = False
         for t in range(count):
             kept |= ti[t] == cand_j[c]
-        tail += 0.0 if kept else cand_v[c]
-    return count, s, tail
+        rest += 0.0 if kept else np.float64(e[cand_j[c]])
+    return count, rest
+
+
+@nb.njit(**_OPTS)
+def _summarise_row32(xi, kb, ti, te, e, peak, cols, sup, cand_j, keys):  # pragma: no cover
+    """Summary of one float32 row (see :func:`summarise_rows_float32`).
+
+    Returns ``(row max, finite, count, row sum, tail)``; ``ti/te`` receive the top set.
+    Keys order like the logits (NaN excluded), so comparisons of keys and of logits agree.
+    """
+    k = xi.shape[0]
+    width = k // _STRIDES if k >= 8 * _STRIDES else 0  # narrow rows: all columns "left over"
+    low = _strand_keys(kb, width, peak)
+    high = _KEY_MIN
+    for r in range(width):
+        high = max(high, peak[r])
+    for j in range(_STRIDES * width, k):
+        v = _key(kb[j])
+        high = max(high, v)
+        low = min(low, v)
+        sup[j - _STRIDES * width] = v
+    m = _value(high)
+    if not (high < _KEY_PLUS_INF and low > _KEY_MINUS_INF):
+        return np.float64(m), False, 0, 1.0, 0.0
+    if width:
+        bar, n = _key_bar(peak, width, cols, sup)
+    else:  # every logit is a candidate when there are fewer than 8
+        bar, n = (_eighth_key(sup, k) if k >= _BAR_RANK else low), 0
+    bar_value = _value(bar)
+    _exp_row(xi, m, e)
+    s, tail = _sum_row(e, xi, bar_value)
+    nc = 0
+    for q in range(n):  # strand groups that reach the bar
+        r = cols[q]
+        if peak[r] >= bar:
+            for w in range(_STRIDES):
+                j = r + w * width
+                cand_j[nc] = j
+                nc += xi[j] >= bar_value
+    for j in range(_STRIDES * width, k):  # the columns no strand holds
+        cand_j[nc] = j
+        nc += xi[j] >= bar_value
+    if nc <= ti.shape[0]:
+        for c in range(nc):
+            ti[c] = cand_j[c]
+            te[c] = e[cand_j[c]]
+        return np.float64(m), True, nc, s, tail
+    count, rest = _top_by_key(kb, e, cand_j, nc, ti, te, keys)
+    return np.float64(m), True, count, s, tail + rest
 
 
 @nb.njit(**_OPTS)
@@ -480,35 +582,35 @@ def summarise_rows_float32(
 ):  # pragma: no cover - compiled
     """The row summaries of float32 logits rows ``lo <= i < hi``, read straight from ``x``.
 
-    Like ``prepare_rows`` + NumPy ``exp`` + :func:`summarise_rows`, fused per row, with
-    :func:`l2h._vexp.exp_nonpositive` for the exponentials (within 2.2 ulp of NumPy's) and
-    the row sum added in strand order instead of NumPy's: confidences agree with SciPy's to
-    a few ulp instead of bit for bit. The top list is a *top set* of at least 8 entries (up
-    to ``top_idx.shape[1]``): every entry outside it is smaller than every entry in it.
-    Rows with fewer than 264 columns use the exact top-8 selection of the float64 path.
+    Per row, three passes over its K logits: the row maximum and, per strand group (columns
+    ``r, r + K // 8, ...``), the largest logit, as integer keys of the float bits (one
+    vectorised pass; also flags NaN and infinite values); the *bar*, the 8th largest group
+    maximum (:func:`_key_bar`), which at least 8 logits reach; then one vectorised pass of
+    :func:`l2h._vexp.exp_diff_float32` that sums the exponentials, all of them and those of
+    the logits below the bar (the tail). The top set is every logit at or above the bar
+    when there are at most ``top_idx.shape[1]`` of them (else the first 8 by logit, then
+    column; the others join the tail), so every logit outside it is smaller than every
+    logit in it. Exponentials are float32-accurate (within 1 ulp of the correctly rounded
+    float32 ``exp`` of the exact difference); sums are in float64.
     """
     k = x.shape[1]
-    e = np.empty(k, np.float64)
-    peak, total, cols, sup, cand_j, cand_v = _row_scratch(k)
-    small = k // _STRIDES <= 4 * _BAR_RANK
+    e = np.empty(k, np.float32)
+    peak = np.empty(k, np.int32)
+    cols = np.empty(k, np.int64)
+    sup = np.empty(k + 16, np.int32)
+    cand_j = np.empty(k, np.int64)
+    keys = np.empty(_BAR_RANK, np.int64)
     for i in range(lo, hi):
         xi = x[i]
-        m, finite = _float32_max(xi)
-        row_max[i] = m
-        bad[i] = not finite
-        _exp_shifted(xi, m, e)
         ti = top_idx[i]
         te = top_e[i]
-        ti[:] = -1
-        te[:] = 0.0
-        if small:
-            s = 0.0
-            for j in range(k):
-                s += e[j]
-            t8, e8 = ti[:_BAR_RANK], te[:_BAR_RANK]
-            count = _select_top(e, t8, e8, peak, total, cols, sup, cand_j, cand_v)
-            tail[i] = _tail_sum(e, e8, count)
-        else:
-            count, s, tail[i] = _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v)
+        for t in range(ti.shape[0]):
+            ti[t] = -1
+            te[t] = 0.0
+        m, finite, count, s, tail[i] = _summarise_row32(
+            xi, xi.view(np.int32), ti, te, e, peak, cols, sup, cand_j, keys
+        )
+        row_max[i] = m
+        bad[i] = not finite
         conf[i] = 1.0 / s
-        assign[i] = _first_argmax(e, s, ti, te, count)
+        assign[i] = _first_argmax(e, s, ti, te, count) if finite else 0

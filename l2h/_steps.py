@@ -18,15 +18,36 @@ import math
 
 import numba as nb
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from l2h._kernels import _ranks_before, pairwise_sum
-from l2h._vexp import exp_nonpositive, prefetch, trailing_zeros
+from l2h._vexp import exp_diff_float32, exp_nonpositive, prefetch, trailing_zeros
 
 # A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
 # from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
+# Float32 logits: their exponentials are float32 (0 below 1.2e-38), so the bar is higher.
 TINY = 1e-200
+TINY_FLOAT32 = 2.0**-64
 
 _OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
+
+
+@nb.njit(**_OPTS)
+def _sort(a, n):  # pragma: no cover - compiled
+    """Sort ``a[:n]`` in place (Shell sort; small code, so quick to compile, unlike np.sort)."""
+    gap = 1
+    while gap < n // 3:
+        gap = 3 * gap + 1
+    while gap > 0:
+        for i in range(gap, n):
+            v = a[i]
+            j = i
+            while j >= gap and a[j - gap] > v:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = v
+        gap //= 3
 
 
 @nb.njit(**_OPTS)
@@ -146,7 +167,8 @@ def plan_step(
                 seen[members[t]] = True
             if used + 2 * g > lists.shape[0]:
                 grown = np.empty(2 * lists.shape[0] + 2 * g, np.int64)
-                grown[:used] = lists[:used]
+                for t in range(used):
+                    grown[t] = lists[t]
                 lists = grown
             slot = n_covs
             slot_start[slot] = used
@@ -155,7 +177,7 @@ def plan_step(
                     lists[used] = clusters[u]
                     used += 1
             slot_end[slot] = used
-            lists[slot_start[slot] : used].sort()  # ascending columns: a row is read in order
+            _sort(lists[slot_start[slot] :], used - slot_start[slot])  # a row is read in order
             line_start[slot] = used
             last_line = -1
             for t in range(slot_start[slot], slot_end[slot]):
@@ -226,7 +248,7 @@ def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
             if first < 0 or _ranks_before(v, j, te[first], ti[first]):
                 first = t
             unmasked += v
-    if first < 0 or te[first] < TINY:
+    if first < 0 or te[first] < _tiny(x):
         return _complement_softmax(x, i, in_group)
     return ti[first], te[first] / (unmasked + rest)
 
@@ -268,13 +290,47 @@ def _prefetch_lines(x, p, s, spans, cols):  # pragma: no cover - compiled
         prefetch(x, base + min(c + last, k - 1))
 
 
+def _tiny(x):  # pragma: no cover - replaced by the overload in compiled code
+    """TINY for these logits' dtype."""
+    return TINY_FLOAT32 if x.dtype == np.float32 else TINY
+
+
+@overload(_tiny)
+def _tiny_for(x):  # pragma: no cover - compiled
+    tiny = TINY_FLOAT32 if x.dtype == types.float32 else TINY
+    return lambda x: tiny
+
+
 @nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def _sum_exp(values, n, shift):  # pragma: no cover - compiled
+def _sum_exp64(values, n, shift):  # pragma: no cover - compiled
     """Sum of exp(values[:n] - shift) (values <= shift), vectorised."""
     total = 0.0
     for u in range(n):
         total += exp_nonpositive(values[u] - shift)
     return total
+
+
+@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
+def _sum_exp32(values, n, shift):  # pragma: no cover - compiled
+    """Sum of exp(values[:n] - shift) for float32 values, with the exponential of the
+    float32 pass (:func:`l2h._vexp.exp_diff_float32`), so that a row's in-group sums and its
+    tail add up the same terms."""
+    total = 0.0
+    for u in range(n):
+        total += np.float64(exp_diff_float32(values[u], shift))
+    return total
+
+
+def _sum_exp(values, n, shift):  # pragma: no cover - replaced by the overload in compiled code
+    """Sum of exp(values[:n] - shift), with the exponential of the pass for this dtype."""
+    raise NotImplementedError
+
+
+@overload(_sum_exp)
+def _sum_exp_for(values, n, shift):  # pragma: no cover - compiled
+    if values.dtype == types.float32:
+        return lambda values, n, shift: _sum_exp32(values, n, np.float32(shift))
+    return lambda values, n, shift: _sum_exp64(values, n, shift)
 
 
 @nb.njit(**_OPTS)
@@ -352,8 +408,8 @@ def finish_step(
             touched[n_touched] = c
             n_touched += 1
         mass[c] += prob[q]
-    hit = np.sort(touched[:n_touched])
-    mtg = _most_taken(lsg, hit, mass, node_sum, node_of, size, score)
+    _sort(touched, n_touched)
+    mtg = _most_taken(lsg, touched[:n_touched], mass, node_sum, node_of, size, score)
     for s in range(g):
         in_group[clusters[s]] = False
     link(lsg, mtg, new, score, size, node_of, head, last, nxt)
@@ -437,7 +493,8 @@ def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - com
                 touched[n_touched] = t
                 n_touched += 1
             acc[t] += prob[i]
-        for t in np.sort(touched[:n_touched]):
+        _sort(touched, n_touched)
+        for t in touched[:n_touched]:
             out_c[w] = t
             out_m[w] = acc[t]
             acc[t] = 0.0

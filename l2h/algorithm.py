@@ -5,6 +5,10 @@ listing (Figure 4), decision for decision and with the same tie-breaking, but re
 once and re-softmaxes only the rows of the group being merged, using a compact summary of each
 row instead of the whole row.
 
+Inputs of at most ``_NUMPY_ELEMENTS`` logits (and ``_NUMPY_CLUSTERS`` clusters) run the
+listing's arithmetic in plain NumPy (:mod:`l2h._small`): in a fresh process that finishes
+before numba would even have loaded the kernels below. Larger inputs:
+
 How it works
 ------------
 1. One pass over the logits, in row chunks on a thread pool: for each row, its maximum, the
@@ -13,7 +17,7 @@ How it works
    smaller), and the sum of the other exponentials (the *tail*). Float64 logits use
    NumPy's ``exp`` and summation order, so confidences are :func:`scipy.special.softmax`'s
    to the bit; float32 logits (and float16, read as float32) go through one fused kernel
-   with a vectorised float64 ``exp`` (within 3 ulp) and their own summation order.
+   that picks the top set by logit and adds float32-accurate exponentials in float64.
 2. Per-cluster statistics of the confidences (sums and means computed like ``np.sum`` and
    ``np.mean`` on the cluster's points in row order) give every group's score; scores of
    untouched groups never change, so a step only scores the one new group.
@@ -174,12 +178,20 @@ def fit(
 
     Notes
     -----
-    Float64 logits give the listing's steps. Float16/32 logits are computed in float64 from
-    their exact values, so they give the listing's steps on the same values converted to
-    float64. Quantities are computed as the listing does wherever ties can arise, so exact
-    ties resolve to the first candidate as there; other quantities can differ from it in the
-    last bits (float32 confidences by a few ulp), which changes a decision only when two
-    candidates are within rounding error of each other.
+    Precision, per dtype (the listing's own precision on the same dtype, or better):
+
+    * float64: confidences and assignments are :func:`scipy.special.softmax`'s, bit for bit.
+    * float32 (and float16, read as float32): the listing keeps float32 (SciPy's softmax
+      does), so it rounds ``x - max`` to float32 and uses NumPy's float32 ``exp`` (up to 3
+      ulp off). Here each exponential is that of the exact difference, within 1 ulp of the
+      correctly rounded float32 value, and sums are float64: confidences agree with SciPy's
+      softmax of the float64 values to about 3e-8 (relative). Inputs small enough for the
+      NumPy path are computed in float64 from their exact values (SciPy's bits).
+
+    Quantities are computed as the listing does wherever exact ties can arise, so exact ties
+    resolve to the first candidate as there; other quantities can differ from it in the
+    last bits, which changes a decision only when two candidates are within rounding error
+    (float64) or float32 precision (float32) of each other.
     """
     score_fn = _score_function(aggregation)
     x = _validated(logits)
@@ -264,8 +276,8 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
 
     Float64 logits go through NumPy's ``exp`` and NumPy's summation order, so confidences
     are bit for bit SciPy's. Float32 logits are read by one fused kernel per chunk
-    (:func:`l2h._kernels.summarise_rows_float32`): confidences within a few ulp, and the
-    top list a *set* (unordered) of the same 8 entries.
+    (:func:`l2h._kernels.summarise_rows_float32`): float32-accurate exponentials added in
+    float64, and the top list a *set* (unordered) of the entries with the 8 largest logits.
     """
     n, k = x.shape
     if x.dtype == np.float32:
@@ -502,7 +514,7 @@ class _Merger:
         self.touched = np.empty(k, np.int64)
         # per thread: is_top (all False between rows), column indices, gathered logits
         self.scratch = [
-            (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, np.float64))
+            (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, x.dtype))
             for _ in range(n_jobs)
         ]
         self._singleton_masses(summary)
