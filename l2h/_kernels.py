@@ -14,7 +14,10 @@ import numpy as np
 
 from l2h._vexp import bits_to_float32, exp_diff_float32
 
-_OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
+# Only the kernels called from Python are cached (with their callees linked in): helpers
+# compiled on their own and written to the cache would only slow the first run down.
+_OPTS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+_ENTRY = {**_OPTS, "cache": True}
 
 
 @nb.njit(**_OPTS)
@@ -53,7 +56,7 @@ def _lane_max(xi):  # pragma: no cover - compiled
     return a4 if a4 > a0 else a0
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def prepare_rows(x, lo, hi, out, row_max, bad):  # pragma: no cover - compiled
     """For rows ``lo <= i < hi``: ``out[i - lo] = x[i] - max(x[i])`` in float64.
 
@@ -151,10 +154,10 @@ def pairwise_sum(a, stack, values):  # pragma: no cover - compiled
     """
     n = a.shape[0]
     if n <= _PW_BLOCK:
-        return _pairwise_block(a, 0, n)
+        return _pairwise_block(a, np.int64(0), n)
     stack[0, 0], stack[0, 1], stack[0, 2] = 0, n, 0  # (start, length, halves done)
     depth = 1
-    count = 0
+    count = np.int64(0)  # not a literal 0: one specialisation of callees
     while depth:
         lo, m, done = stack[depth - 1, 0], stack[depth - 1, 1], stack[depth - 1, 2]
         if m <= _PW_BLOCK:
@@ -177,7 +180,7 @@ def pairwise_sum(a, stack, values):  # pragma: no cover - compiled
     return values[0]
 
 
-@nb.njit(nogil=True, cache=True, fastmath=True)
+@nb.njit(nogil=True, fastmath=True)
 def _sum_below(ei, threshold):  # pragma: no cover - compiled
     """Sum of the entries below ``threshold`` and the number of entries equal to it."""
     total = 0.0
@@ -264,7 +267,7 @@ def _candidates(e, width, peak, cols, n, bar, cand_j, cand_v, tail, s):  # pragm
     ``s`` plus the columns past ``8 * width`` (which no strand sum holds).
     """
     k = e.shape[0]
-    nc = 0
+    nc = np.int64(0)  # not a literal 0: one specialisation of callees
     for q in range(n):
         r = cols[q]
         if peak[r] >= bar:
@@ -313,7 +316,7 @@ def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
     k = ei.shape[0]
     m = ti.shape[0]
     width = k // _STRIDES
-    count = 0
+    count = np.int64(0)  # not a literal 0: one specialisation of callees
     if width <= 4 * m or m != _BAR_RANK:
         for j in range(k):
             count = _offer(ti, te, count, j, ei[j])
@@ -369,7 +372,7 @@ def _first_argmax(ei, s, ti, te, count):  # pragma: no cover - compiled
     return best
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cover - compiled
     """Per row ``r`` of ``e = exp(x - max)`` (logits row ``lo + r``): the row's summary.
 
@@ -477,7 +480,7 @@ def _key_bar(peak, width, cols, sup):  # pragma: no cover - compiled
     for r in range(full * runs, width):
         sup[r - full * runs] = max(sup[r - full * runs], peak[r])
     floor = _eighth_key(sup, runs)
-    n = 0
+    n = np.int64(0)  # not a literal 0: one specialisation of callees
     for r in range(width):  # branch-free compaction
         cols[n] = r
         n += peak[r] >= floor
@@ -486,7 +489,7 @@ def _key_bar(peak, width, cols, sup):  # pragma: no cover - compiled
     return _eighth_key(sup, n), n
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"contract"})
+@nb.njit(nogil=True, fastmath={"contract"})
 def _exp_row(xi, m, e):  # pragma: no cover - compiled
     """``e[j] = exp(x_j - m)`` in float32 (vectorised 16 lanes wide: a loop that also added
     in float64 would run 8 lanes wide)."""
@@ -494,7 +497,7 @@ def _exp_row(xi, m, e):  # pragma: no cover - compiled
         e[j] = exp_diff_float32(xi[j], m)
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
+@nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
 def _sum_row(e, xi, bar):  # pragma: no cover - compiled
     """The sum of ``e`` in float64, and of the entries whose logit is below ``bar``.
 
@@ -512,20 +515,23 @@ def _sum_row(e, xi, bar):  # pragma: no cover - compiled
 
 @nb.njit(**_OPTS)
 def _top_by_key(kb, e, cand_j, nc, ti, te, keys):  # pragma: no cover - compiled
-    """Keep the first 8 candidates by logit (descending), then column; return the sum of
-    the exponentials of the others (they join the tail). ``keys`` is int64 scratch (8)."""
-    count = 0
+    """Keep the first ``ti.shape[0]`` candidates by logit (descending), then column (rows
+    with ties at the bar: rare); return the sum of the exponentials of the others (they join
+    the tail). ``keys`` is int64 scratch (K)."""
     for c in range(nc):
-        count = _offer(ti, keys, count, cand_j[c], np.int64(_key(kb[cand_j[c]])))
-    for t in range(count):
-        te[t] = e[ti[t]]
+        keys[c] = _key(kb[cand_j[c]])
+    for t in range(ti.shape[0]):  # selection: the best candidate left, 8 times
+        best = 0
+        for c in range(1, nc):
+            if keys[c] > keys[best] or (keys[c] == keys[best] and cand_j[c] < cand_j[best]):
+                best = c
+        ti[t] = cand_j[best]
+        te[t] = e[cand_j[best]]
+        keys[best] = _KEY_MIN - 1  # taken
     rest = 0.0
     for c in range(nc):
-        kept = False
-        for t in range(count):
-            kept |= ti[t] == cand_j[c]
-        rest += 0.0 if kept else np.float64(e[cand_j[c]])
-    return count, rest
+        rest += np.float64(e[cand_j[c]]) if keys[c] >= _KEY_MIN else 0.0
+    return ti.shape[0], rest
 
 
 @nb.njit(**_OPTS)
@@ -556,7 +562,7 @@ def _summarise_row32(xi, kb, ti, te, e, peak, cols, sup, cand_j, keys):  # pragm
     bar_value = _value(bar)
     _exp_row(xi, m, e)
     s, tail = _sum_row(e, xi, bar_value)
-    nc = 0
+    nc = np.int64(0)  # not a literal 0: one specialisation of callees
     for q in range(n):  # strand groups that reach the bar
         r = cols[q]
         if peak[r] >= bar:
@@ -576,7 +582,7 @@ def _summarise_row32(xi, kb, ti, te, e, peak, cols, sup, cand_j, keys):  # pragm
     return np.float64(m), True, count, s, tail + rest
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def summarise_rows_float32(
     x, lo, hi, row_max, bad, conf, top_idx, top_e, tail, assign
 ):  # pragma: no cover - compiled
@@ -599,7 +605,7 @@ def summarise_rows_float32(
     cols = np.empty(k, np.int64)
     sup = np.empty(k + 16, np.int32)
     cand_j = np.empty(k, np.int64)
-    keys = np.empty(_BAR_RANK, np.int64)
+    keys = np.empty(k, np.int64)
     for i in range(lo, hi):
         xi = x[i]
         ti = top_idx[i]

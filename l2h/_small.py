@@ -47,19 +47,27 @@ def summarise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def cluster_stats(assign: np.ndarray, conf: np.ndarray, k: int) -> tuple:
-    """``(order, counts, offsets, sorted_conf, sums, means)`` as
-    :func:`l2h._steps.cluster_stats` computes them (``np.sum``/``np.mean`` of each cluster's
-    confidences in row order, bit for bit), in NumPy."""
+    """``(order, counts, offsets, sorted_conf, sums, means)``: the rows cluster by cluster
+    (row order within a cluster), cluster ``c``'s confidences
+    ``sorted_conf[offsets[c]:offsets[c + 1]]``, and their sums and means (see
+    :func:`cluster_sums`), as :func:`l2h._steps.cluster_order` orders them."""
     order = np.argsort(assign, kind="stable")
     counts = np.bincount(assign, minlength=k)
     offsets = np.zeros(k + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     sorted_conf = conf[order]
+    return (order, counts, offsets, sorted_conf, *cluster_sums(sorted_conf, counts, offsets))
+
+
+def cluster_sums(sorted_conf: np.ndarray, counts: np.ndarray, offsets: np.ndarray) -> tuple:
+    """Each cluster's confidence sum and mean: ``np.sum`` and ``np.mean`` of its confidences
+    in row order, as the listing computes them (bit for bit); 0 for an empty cluster."""
+    k = len(counts)
     sums = np.zeros(k, np.float64)
     for c in np.flatnonzero(counts).tolist():
         sums[c] = np.sum(sorted_conf[offsets[c] : offsets[c + 1]])
     means = np.divide(sums, counts, out=np.zeros(k, np.float64), where=counts > 0)
-    return order, counts, offsets, sorted_conf, sums, means
+    return sums, means
 
 
 def merge(

@@ -21,7 +21,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from l2h._kernels import _ranks_before, pairwise_sum
+from l2h._kernels import _ranks_before
 from l2h._vexp import exp_diff_float32, exp_nonpositive, prefetch, trailing_zeros
 
 # A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
@@ -30,7 +30,10 @@ from l2h._vexp import exp_diff_float32, exp_nonpositive, prefetch, trailing_zero
 TINY = 1e-200
 TINY_FLOAT32 = 2.0**-64
 
-_OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
+# Only the kernels called from Python are cached (with their callees linked in): helpers
+# compiled on their own and written to the cache would only slow the first run down.
+_OPTS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+_ENTRY = {**_OPTS, "cache": True}
 
 
 @nb.njit(**_OPTS)
@@ -50,15 +53,12 @@ def _sort(a, n):  # pragma: no cover - compiled
         gap //= 3
 
 
-@nb.njit(**_OPTS)
-def cluster_stats(assign, conf, k):  # pragma: no cover - compiled
-    """Rows grouped by cluster, and each cluster's confidence sum and mean.
+@nb.njit(**_ENTRY)
+def cluster_order(assign, conf, k):  # pragma: no cover - compiled
+    """Rows grouped by cluster: ``(order, counts, offsets, sorted_conf)``.
 
-    Returns ``(order, counts, offsets, sorted_conf, sums, means)``: ``order`` lists the rows
-    cluster by cluster, in row order within a cluster (a stable counting sort), and the
-    sums are ``np.sum`` of the cluster's confidences in row order, bit for bit (NumPy's
-    pairwise order), the means that sum divided by the count, as ``np.mean`` computes them.
-    An empty cluster has sum and mean 0.
+    ``order`` lists the rows cluster by cluster, in row order within a cluster (a stable
+    counting sort); cluster ``c``'s confidences are ``sorted_conf[offsets[c]:offsets[c + 1]]``.
     """
     n = assign.shape[0]
     counts = np.zeros(k, np.int64)
@@ -75,15 +75,7 @@ def cluster_stats(assign, conf, k):  # pragma: no cover - compiled
         order[fill[c]] = i
         sorted_conf[fill[c]] = conf[i]
         fill[c] += 1
-    sums = np.zeros(k, np.float64)
-    means = np.zeros(k, np.float64)
-    stack = np.empty((64, 3), np.int64)
-    values = np.empty(64, np.float64)
-    for c in range(k):
-        if counts[c]:
-            sums[c] = pairwise_sum(sorted_conf[offsets[c] : offsets[c + 1]], stack, values)
-            means[c] = sums[c] / counts[c]
-    return order, counts, offsets, sorted_conf, sums, means
+    return order, counts, offsets, sorted_conf
 
 
 @nb.njit(**_OPTS)
@@ -153,7 +145,7 @@ def plan_step(
     lists = np.empty(4 * g + 16, np.int64)
     n_covs = 0
     used = 0
-    n = 0
+    n = np.int64(0)  # not a literal 0: one specialisation of callees
     volume = 0
     for s in range(g):
         c = clusters[s]
@@ -301,7 +293,7 @@ def _tiny_for(x):  # pragma: no cover - compiled
     return lambda x: tiny
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
+@nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
 def _sum_exp64(values, n, shift):  # pragma: no cover - compiled
     """Sum of exp(values[:n] - shift) (values <= shift), vectorised."""
     total = 0.0
@@ -310,7 +302,7 @@ def _sum_exp64(values, n, shift):  # pragma: no cover - compiled
     return total
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
+@nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
 def _sum_exp32(values, n, shift):  # pragma: no cover - compiled
     """Sum of exp(values[:n] - shift) for float32 values, with the exponential of the
     float32 pass (:func:`l2h._vexp.exp_diff_float32`), so that a row's in-group sums and its
@@ -333,7 +325,7 @@ def _sum_exp_for(values, n, shift):  # pragma: no cover - compiled
     return lambda values, n, shift: _sum_exp64(values, n, shift)
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def reassign_rows(
     x, lo, hi, rows, seg, spans, cols, state, top_idx, top_e, in_group, target, prob,
     is_top, idx, buf,
@@ -401,7 +393,7 @@ def finish_step(
     ``node_sum`` are zero scratch (K and nodes), left as found; ``touched`` is scratch (K).
     Returns ``mtg``.
     """
-    n_touched = 0
+    n_touched = np.int64(0)  # not a literal 0: one specialisation of callees
     for q in range(n):
         c = target[q]
         if mass[c] == 0.0:
@@ -447,7 +439,7 @@ def _most_taken(lsg, hit, mass, node_sum, node_of, size, score):  # pragma: no c
     return mtg
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def singleton_moves(
     x, lo, hi, assign, top_idx, top_e, tail, in_group, target, prob
 ):  # pragma: no cover - compiled
@@ -466,7 +458,7 @@ def singleton_moves(
         in_group[a] = False
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - compiled
     """Per cluster, the mass its rows' singleton moves put on each target cluster.
 
@@ -482,7 +474,7 @@ def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - com
     touched = np.empty(k, np.int64)
     w = 0
     for c in range(k):
-        n_touched = 0
+        n_touched = np.int64(0)  # not a literal 0: one specialisation of callees
         for p in range(offsets[c], offsets[c + 1]):
             if p + _AHEAD < n:  # rows in cluster order are scattered: fetch ahead
                 prefetch(target, order[p + _AHEAD])
@@ -534,33 +526,52 @@ def link(lsg, mtg, new, score, size, node_of, head, last, nxt):  # pragma: no co
     score[mtg] = np.inf
 
 
-@nb.njit(**_OPTS)
+STEP, FINISH = 0, 1  # phases of run_step
+
+
+@nb.njit(**_ENTRY)
 def run_step(
-    x, lsg, new, parallel_above, sort_above, head, last, nxt, size, node_of, score, counts,
-    offsets, order, covered, slot_of, seen, marks, seg_of, clusters, rows, seg, in_group,
-    state, top_idx, top_e, target, prob, is_top, idx, buf, mass, node_sum, touched,
+    x, phase, lsg, new, n, parallel_above, sort_above, shortcut, head, last, nxt, size,
+    node_of, score, counts, offsets, order, covered, slot_of, seen, marks, seg_of, clusters,
+    rows, seg, in_group, state, top_idx, top_e, target, prob, is_top, idx, buf, mass,
+    node_sum, touched, single_ptr, single_to, single_mass,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """One whole step in one call when its work is at most ``parallel_above``.
+    """A merge step: the one entry point of the step kernels, so that they compile once.
 
-    The work is the number of columns gathered plus ``_ROW_COST`` per row.
-
-    Returns ``(mtg, g, n, spans, cols)`` (see :func:`plan_step`); ``mtg`` is -1 when the
-    step is larger: the caller then shares :func:`reassign_rows` between threads and calls
-    :func:`finish_step`.
+    ``phase`` STEP: a step whose group is one cluster (when ``shortcut``) merges from its
+    precomputed masses (:func:`singleton_step`); otherwise the step is planned and, when its
+    work (columns gathered plus ``_ROW_COST`` per row) is at most ``parallel_above``, done
+    whole. Returns ``(mtg, n, spans, cols)`` (see :func:`plan_step`); ``mtg`` is -1 when the
+    step is larger: the caller then shares :func:`reassign_rows` of its ``n`` items between
+    threads and calls phase FINISH (with that ``n``), which picks ``mtg`` and merges.
     """
+    no_spans = np.empty((0, 4), np.int64)
+    no_cols = np.empty(0, np.int64)
+    if phase == FINISH:
+        mtg = finish_step(
+            lsg, new, n, target, prob, clusters, size[lsg], in_group, score, size, node_of,
+            head, last, nxt, mass, node_sum, touched,
+        )  # fmt: skip
+        return mtg, n, no_spans, no_cols
+    if shortcut and size[lsg] == 1:
+        mtg = singleton_step(
+            lsg, new, single_ptr, single_to, single_mass, covered, score, size, node_of, head,
+            last, nxt, mass, node_sum,
+        )  # fmt: skip
+        return mtg, np.int64(0), no_spans, no_cols
     per_line = _columns_per_line(x)
     g, n, volume, spans, cols = plan_step(
         lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
         clusters, rows, seg, in_group, seen, marks, seg_of,
     )  # fmt: skip
     if volume + _ROW_COST * n > parallel_above:
-        return -1, g, n, spans, cols
+        return np.int64(-1), n, spans, cols
     reassign_rows(
-        x, 0, n, rows, seg, spans, cols, state, top_idx, top_e, in_group, target, prob,
-        is_top, idx, buf,
+        x, np.int64(0), n, rows, seg, spans, cols, state, top_idx, top_e, in_group, target,
+        prob, is_top, idx, buf,
     )  # fmt: skip
     mtg = finish_step(
         lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last,
         nxt, mass, node_sum, touched,
     )  # fmt: skip
-    return mtg, g, n, spans, cols
+    return mtg, n, spans, cols

@@ -67,7 +67,7 @@ _C = [1.0 / math.factorial(i) for i in range(13)]
 _C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12 = _C
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"contract"})
+@nb.njit(nogil=True, fastmath={"contract"})
 def exp_nonpositive(x):  # pragma: no cover - compiled
     """``exp(x)`` for ``x <= 0`` in float64, 0 below -708.39 (see the module docstring).
 
@@ -119,7 +119,7 @@ _Q3 = _F32(0.008368780410312499)
 _Q4 = _F32(0.0013814466981868264)
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"contract"})
+@nb.njit(nogil=True, fastmath={"contract"})
 def exp_diff_float32(v, m):  # pragma: no cover - compiled
     """``exp(v - m)`` for float32 ``v <= m``, to float32 accuracy, in float32 arithmetic.
 

@@ -53,7 +53,7 @@ from types import ModuleType
 
 import numpy as np
 
-from l2h import _small
+from l2h import _precompile, _small
 from l2h.hierarchy import Hierarchy
 
 
@@ -200,6 +200,8 @@ def fit(
     if uses_numpy_path(x.shape):
         conf, assign, bad_rows = _small.summarise(x)
     else:
+        x = _read_only(x)  # one type for the kernels, whatever the input's flags
+        compiling = _precompile.start(x.dtype)  # on a cold kernel cache only
         summary = summarise(x, n_jobs=n_jobs, progress=progress)
         conf, assign, bad_rows = summary.conf, summary.assign, summary.bad_rows
     _check_finite(bad_rows)
@@ -208,7 +210,7 @@ def fit(
     if uses_numpy_path(x.shape):
         steps = _merge_numpy(x, assign, conf, score_fn, progress=progress)
     else:
-        steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress)
+        steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress, child=compiling)
     if progress:
         _log(f"{len(steps)} merges", started)
     name = aggregation if isinstance(aggregation, str) else getattr(aggregation, "__name__", None)
@@ -254,6 +256,14 @@ def _validated(logits) -> np.ndarray:
     if not x.flags.c_contiguous:
         x = np.ascontiguousarray(x)
     return x
+
+
+def _read_only(x: np.ndarray) -> np.ndarray:
+    """A read-only view of ``x``: the kernels then see one array type (numba compiles a
+    kernel once per argument type: writable and read-only arrays would double that)."""
+    view = x.view()
+    view.flags.writeable = False
+    return view
 
 
 def _n_jobs(n_jobs: int | None) -> int:
@@ -371,8 +381,11 @@ class _ClusterStats:
 
     def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int, *, compiled: bool = True):
         # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
-        stats = (_steps if compiled else _small).cluster_stats(assign, conf, k)
-        order, counts, offsets, sorted_conf, sums, means = stats
+        if compiled:  # a counting sort (O(N)), and NumPy's sums
+            order, counts, offsets, sorted_conf = _steps.cluster_order(assign, conf, k)
+            sums, means = _small.cluster_sums(sorted_conf, counts, offsets)
+        else:
+            order, counts, offsets, sorted_conf, sums, means = _small.cluster_stats(assign, conf, k)
         self.order, self.counts, self.offsets = order, counts, offsets
         self.sorted_conf = sorted_conf
         self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
@@ -444,8 +457,12 @@ def _merge_numpy(x, assign, conf, score_fn, *, progress: bool) -> list:
         bar.close()
 
 
-def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> list:
-    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs."""
+def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool, child=None) -> list:
+    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs.
+
+    ``child``: a process compiling the step kernels (:mod:`l2h._precompile`), awaited before
+    the first step.
+    """
     k = x.shape[1]
     stats = _ClusterStats(summary.assign, summary.conf, k)
     _warn_empty(stats.counts)
@@ -454,7 +471,9 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> 
     bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
     pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 else None
     merger = _Merger(x, summary, stats, pool, n_jobs)
+    merger.singleton_masses(summary)
     merger.score[:k] = [score_fn(stats, g) for g in members]
+    _precompile.wait(child)
     try:
         for step in range(k - 1):
             lsg = int(np.argmin(merger.score))  # dead nodes hold +inf: first minimum = first
@@ -517,9 +536,8 @@ class _Merger:
             (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, x.dtype))
             for _ in range(n_jobs)
         ]
-        self._singleton_masses(summary)
 
-    def _singleton_masses(self, summary: RowSummary) -> None:
+    def singleton_masses(self, summary: RowSummary) -> None:
         """Each cluster's first re-assignment as a single-cluster group, computed up front.
 
         It only needs the row summaries, so it is computed for all rows in row order, shared
@@ -546,20 +564,8 @@ class _Merger:
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
-        if self.size[lsg] == 1 and _SINGLE_CLUSTER_SHORTCUT:
-            return _steps.singleton_step(
-                lsg, new, *self.single, self.covered, self.score, self.size, self.node_of,
-                self.head, self.last, self.nxt, self.mass, self.node_sum,
-            )  # fmt: skip
-        st = self.stats
         parallel_above = _PARALLEL_ELEMENTS if self.pool is not None else np.iinfo(np.int64).max
-        mtg, g, n, spans, cols = _steps.run_step(
-            self.x, lsg, new, parallel_above, _SORT_ROWS, self.head, self.last, self.nxt,
-            self.size, self.node_of, self.score, st.counts, st.offsets, st.order,
-            self.covered, self.slot_of, self.seen, self.marks, self.seg_of, self.clusters,
-            self.rows, self.seg, self.in_group, self.state, self.top_idx, self.top_e,
-            self.target, self.prob, *self.scratch[0], self.mass, self.node_sum, self.touched,
-        )  # fmt: skip
+        mtg, n, spans, cols = self._run(_steps.STEP, lsg, new, 0, parallel_above)
         if mtg >= 0:
             return mtg
 
@@ -575,19 +581,24 @@ class _Merger:
         work(0, shares[0])  # the calling thread takes the first share itself
         for future in others:
             future.result()
-        return _steps.finish_step(
-            lsg, new, n, self.target, self.prob, self.clusters, g, self.in_group, self.score,
-            self.size, self.node_of, self.head, self.last, self.nxt, self.mass, self.node_sum,
-            self.touched,
+        return self._run(_steps.FINISH, lsg, new, n, parallel_above)[0]
+
+    def _run(self, phase: int, lsg: int, new: int, n: int, parallel_above: int) -> tuple:
+        st = self.stats
+        return _steps.run_step(
+            self.x, phase, lsg, new, n, parallel_above, _SORT_ROWS, _SINGLE_CLUSTER_SHORTCUT,
+            self.head, self.last, self.nxt, self.size, self.node_of, self.score, st.counts,
+            st.offsets, st.order, self.covered, self.slot_of, self.seen, self.marks,
+            self.seg_of, self.clusters, self.rows, self.seg, self.in_group, self.state,
+            self.top_idx, self.top_e, self.target, self.prob, *self.scratch[0], self.mass,
+            self.node_sum, self.touched, *self.single,
         )  # fmt: skip
 
     def last_step(self, lsg: int, new: int) -> int:
-        """Two groups left: the other one is the only candidate."""
+        """Two groups left: the other one is the only candidate (no state is read after)."""
         alive = np.flatnonzero(np.isfinite(self.score))
         mtg = int(alive[alive != lsg][0])
-        _steps.link(
-            lsg, mtg, new, self.score, self.size, self.node_of, self.head, self.last, self.nxt
-        )
+        self.score[lsg] = self.score[mtg] = np.inf
         return mtg
 
     def _shares(self, n: int, spans: np.ndarray) -> list[tuple[int, int]]:

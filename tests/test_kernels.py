@@ -3,6 +3,10 @@ the row sort of a merge step."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba as nb
 import numpy as np
 import pytest
@@ -182,22 +186,26 @@ def test_float32_non_finite_rows_are_flagged(bad):
         l2h.fit(x)
 
 
-def test_cluster_stats_sum_and_mean_like_numpy():
+@pytest.mark.parametrize("compiled", [False, True])
+def test_cluster_stats_sum_and_mean_like_numpy(compiled):
     """Per-cluster sums and means bit for bit as ``np.sum``/``np.mean`` on the cluster's
-    confidences in row order (the listing's ``np.mean(confidences[assignments == c])``)."""
+    confidences in row order (the listing's ``np.mean(confidences[assignments == c])``),
+    on both paths."""
+    from l2h.algorithm import _ClusterStats
+
     rng = np.random.default_rng(4)
     k = 50
     assign = rng.integers(0, k, 20_000)
     assign[assign == 7] = 8  # an empty cluster
     conf = rng.random(20_000) ** 3
-    order, counts, offsets, sorted_conf, sums, means = _steps.cluster_stats(assign, conf, k)
-    np.testing.assert_array_equal(order, np.argsort(assign, kind="stable"))
-    np.testing.assert_array_equal(counts, np.bincount(assign, minlength=k))
+    stats = _ClusterStats(assign, conf, k, compiled=compiled)
+    np.testing.assert_array_equal(stats.order, np.argsort(assign, kind="stable"))
+    np.testing.assert_array_equal(stats.counts, np.bincount(assign, minlength=k))
     for c in range(k):
         members = conf[assign == c]
-        np.testing.assert_array_equal(sorted_conf[offsets[c] : offsets[c + 1]], members)
-        assert sums[c] == (np.sum(members) if members.size else 0.0)
-        assert means[c] == (np.mean(members) if members.size else 0.0)
+        np.testing.assert_array_equal(stats.members(c), members)
+        assert stats.sums[c] == (np.sum(members) if members.size else 0.0)
+        assert stats.means[c] == (np.mean(members) if members.size else 0.0)
 
 
 @pytest.mark.parametrize("n_items", [1, 63, 64, 65, 700, 5000])
@@ -214,3 +222,19 @@ def test_sort_items_orders_rows_and_keeps_their_segments(n_items):
     _steps._sort_items(rows, seg, n_items, marks, seg_of)
     assert list(zip(rows.tolist(), seg.tolist(), strict=True)) == expected
     assert not marks.any()
+
+
+def test_step_kernels_compile_in_a_child_process_on_a_cold_cache(tmp_path):
+    """On a cold kernel cache, :mod:`l2h._precompile` compiles the step kernel for the
+    logits' dtype in a child process, into numba's cache, where this process finds it."""
+    code = (
+        "import numpy as np; from l2h import _precompile as p;"
+        "print(p.cached(np.float32));"
+        "p.wait(p.start(np.float32));"
+        "print(p.cached(np.float32), p.cached(np.float64), p.start(np.float32))"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True", "False", "None"]
