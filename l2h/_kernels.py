@@ -9,8 +9,12 @@ kernel per chunk (:func:`summarise_rows_float32`) with the vectorised exp of
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from l2h._vexp import bits_to_float32, exp_diff_float32
 
@@ -18,6 +22,12 @@ from l2h._vexp import bits_to_float32, exp_diff_float32
 # compiled on their own and written to the cache would only slow the first run down.
 _OPTS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
 _ENTRY = {**_OPTS, "cache": True}
+
+# A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
+# from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
+# Float32 logits: their exponentials are float32 (0 below 1.2e-38), so the bar is higher.
+TINY = 1e-200
+TINY_FLOAT32 = 2.0**-64
 
 
 @nb.njit(**_OPTS)
@@ -372,8 +382,76 @@ def _first_argmax(ei, s, ti, te, count):  # pragma: no cover - compiled
     return best
 
 
+def _tiny(x):  # pragma: no cover - replaced by the overload in compiled code
+    """TINY for these logits' dtype."""
+    return TINY_FLOAT32 if x.dtype == np.float32 else TINY
+
+
+@overload(_tiny)
+def _tiny_for(x):  # pragma: no cover - compiled
+    tiny = TINY_FLOAT32 if x.dtype == types.float32 else TINY
+    return lambda x: tiny
+
+
+@nb.njit(**_OPTS)
+def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
+    """Argmax and max of the softmax of row i over the columns not in the group."""
+    k = x.shape[1]
+    best = -1
+    peak = 0.0
+    for j in range(k):
+        if not in_group[j]:
+            v = np.float64(x[i, j])
+            if best < 0 or v > peak:
+                best = j
+                peak = v
+    total = 0.0
+    for j in range(k):
+        if not in_group[j]:
+            total += math.exp(np.float64(x[i, j]) - peak)
+    return best, 1.0 / total
+
+
+@nb.njit(**_OPTS)
+def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
+    """Argmax and probability of row i's softmax over the columns not in the group.
+
+    From the row's top list ``ti/te`` (-1 / 0 where unused) and ``rest``, the sum of the
+    row's entries outside both the top list and the group; from the logits when no top
+    entry is outside the group, or the first one is tiny.
+    """
+    first = -1
+    unmasked = 0.0
+    for t in range(ti.shape[0]):
+        j = ti[t]
+        if j < 0:
+            continue
+        if not in_group[j]:
+            v = te[t]
+            if first < 0 or _ranks_before(v, j, te[first], ti[first]):
+                first = t
+            unmasked += v
+    if first < 0 or te[first] < _tiny(x):
+        return _complement_softmax(x, i, in_group)
+    return ti[first], te[first] / (unmasked + rest)
+
+
+@nb.njit(**_OPTS)
+def _singleton_move(x, i, a, ti, te, tail, in_group, target, prob):  # pragma: no cover
+    """Row ``i``'s first re-assignment, when its cluster ``a`` alone is the lowest-score group.
+
+    It gathers nothing (``a`` is in the row's top set) and its in-group sum is 0, so it only
+    depends on the row's summary: computed in the pass, while the row is in cache, with the
+    arithmetic of the merge steps (:func:`_masked_argmax`, ``rest = tail``).
+    ``in_group`` is zero scratch (K), left as found.
+    """
+    in_group[a] = True
+    target[i], prob[i] = _masked_argmax(x, i, ti, te, max(tail - 0.0, 0.0), in_group)
+    in_group[a] = False
+
+
 @nb.njit(**_ENTRY)
-def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cover - compiled
+def summarise_rows(x, e, lo, conf, top_idx, top_e, tail, assign, target, prob):  # pragma: no cover
     """Per row ``r`` of ``e = exp(x - max)`` (logits row ``lo + r``): the row's summary.
 
     ``conf`` receives ``1 / sum`` with NumPy's summation order (the largest probability, as
@@ -382,10 +460,13 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
     order; unused slots (K < m) hold -1 and 0. ``tail`` is the sum of the other entries,
     accumulated directly (never as a difference). ``assign`` is the first index of the
     largest *probability* ``e / s``, which is how the listing's argmax of the softmax
-    resolves values that differ in ``e`` but round to the same probability.
+    resolves values that differ in ``e`` but round to the same probability. ``target`` and
+    ``prob`` receive the row's singleton move (:func:`_singleton_move`; ``x`` holds the
+    logits, read only for rows whose move must be recomputed from them).
     """
     k = e.shape[1]
     peak, total, cols, sup, cand_j, cand_v = _row_scratch(k)
+    in_group = np.zeros(k, np.bool_)
     stack = np.empty((64, 3), np.int64)
     values = np.empty(64, np.float64)
     for r in range(e.shape[0]):
@@ -400,6 +481,7 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
         count = _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v)
         tail[i] = _tail_sum(ei, te, count)
         assign[i] = _first_argmax(ei, s, ti, te, count)
+        _singleton_move(x, i, assign[i], ti, te, tail[i], in_group, target, prob)
 
 
 # ----------------------------------------------------------------------------- float32 pass
@@ -516,22 +598,30 @@ def _sum_row(e, xi, bar):  # pragma: no cover - compiled
 @nb.njit(**_OPTS)
 def _top_by_key(kb, e, cand_j, nc, ti, te, keys):  # pragma: no cover - compiled
     """Keep the first ``ti.shape[0]`` candidates by logit (descending), then column (rows
-    with ties at the bar: rare); return the sum of the exponentials of the others (they join
-    the tail). ``keys`` is int64 scratch (K)."""
+    with ties at the bar, or several candidates in one strand group); return the sum of the
+    exponentials of the others, which join the tail. ``keys`` is int64 scratch (K)."""
+    taken = _KEY_MIN - 1
     for c in range(nc):
         keys[c] = _key(kb[cand_j[c]])
-    for t in range(ti.shape[0]):  # selection: the best candidate left, 8 times
-        best = 0
-        for c in range(1, nc):
-            if keys[c] > keys[best] or (keys[c] == keys[best] and cand_j[c] < cand_j[best]):
-                best = c
-        ti[t] = cand_j[best]
-        te[t] = e[cand_j[best]]
-        keys[best] = _KEY_MIN - 1  # taken
     rest = 0.0
+    for _ in range(nc - ti.shape[0]):  # drop the last candidate, nc - 8 times (usually 1-2)
+        worst = -1
+        for c in range(nc):
+            if keys[c] != taken and (
+                worst < 0
+                or keys[c] < keys[worst]
+                or (keys[c] == keys[worst] and cand_j[c] > cand_j[worst])
+            ):
+                worst = c
+        rest += np.float64(e[cand_j[worst]])
+        keys[worst] = taken
+    t = 0
     for c in range(nc):
-        rest += np.float64(e[cand_j[c]]) if keys[c] >= _KEY_MIN else 0.0
-    return ti.shape[0], rest
+        if keys[c] != taken:
+            ti[t] = cand_j[c]
+            te[t] = e[cand_j[c]]
+            t += 1
+    return t, rest
 
 
 @nb.njit(**_OPTS)
@@ -584,7 +674,7 @@ def _summarise_row32(xi, kb, ti, te, e, peak, cols, sup, cand_j, keys):  # pragm
 
 @nb.njit(**_ENTRY)
 def summarise_rows_float32(
-    x, lo, hi, row_max, bad, conf, top_idx, top_e, tail, assign
+    x, lo, hi, row_max, bad, conf, top_idx, top_e, tail, assign, target, prob
 ):  # pragma: no cover - compiled
     """The row summaries of float32 logits rows ``lo <= i < hi``, read straight from ``x``.
 
@@ -597,7 +687,8 @@ def summarise_rows_float32(
     when there are at most ``top_idx.shape[1]`` of them (else the first 8 by logit, then
     column; the others join the tail), so every logit outside it is smaller than every
     logit in it. Exponentials are float32-accurate (within 1 ulp of the correctly rounded
-    float32 ``exp`` of the exact difference); sums are in float64.
+    float32 ``exp`` of the exact difference); sums are in float64. ``target``/``prob``
+    receive the row's singleton move (:func:`_singleton_move`).
     """
     k = x.shape[1]
     e = np.empty(k, np.float32)
@@ -606,6 +697,7 @@ def summarise_rows_float32(
     sup = np.empty(k + 16, np.int32)
     cand_j = np.empty(k, np.int64)
     keys = np.empty(k, np.int64)
+    in_group = np.zeros(k, np.bool_)
     for i in range(lo, hi):
         xi = x[i]
         ti = top_idx[i]
@@ -619,4 +711,8 @@ def summarise_rows_float32(
         row_max[i] = m
         bad[i] = not finite
         conf[i] = 1.0 / s
-        assign[i] = _first_argmax(e, s, ti, te, count) if finite else 0
+        if finite:
+            assign[i] = _first_argmax(e, s, ti, te, count)
+            _singleton_move(x, i, assign[i], ti, te, tail[i], in_group, target, prob)
+        else:
+            assign[i] = 0

@@ -6,9 +6,10 @@ planned (:func:`plan_step`: the rows of the lowest-score group and, per cluster,
 columns its rows have not summed yet), its rows are re-assigned (:func:`reassign_rows`,
 shared between threads when large), and :func:`finish_step` picks the most-taken group and
 links the two groups. Steps below the threading threshold run all three in one call
-(:func:`run_step`). A step whose group is a single cluster visits no row: its rows' moves
-only depend on their summaries, so they are computed once after the pass
-(:func:`singleton_moves`, :func:`singleton_masses`) and the step just merges
+(:func:`run_step`, the one entry point of a step, so that the kernels compile once). A step
+whose group is a single cluster visits no row: its rows' moves only depend on their
+summaries, so the pass computes them (:func:`l2h._kernels._singleton_move`),
+:func:`singleton_masses` sums them per cluster, and the step just merges
 (:func:`singleton_step`).
 """
 
@@ -21,14 +22,8 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from l2h._kernels import _ranks_before
+from l2h._kernels import _masked_argmax
 from l2h._vexp import exp_diff_float32, exp_nonpositive, prefetch, trailing_zeros
-
-# A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
-# from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
-# Float32 logits: their exponentials are float32 (0 below 1.2e-38), so the bar is higher.
-TINY = 1e-200
-TINY_FLOAT32 = 2.0**-64
 
 # Only the kernels called from Python are cached (with their callees linked in): helpers
 # compiled on their own and written to the cache would only slow the first run down.
@@ -202,49 +197,6 @@ def plan_step(
     return g, n, volume, spans, lists[:used].copy()
 
 
-@nb.njit(**_OPTS)
-def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
-    """Argmax and max of the softmax of row i over the columns not in the group."""
-    k = x.shape[1]
-    best = -1
-    peak = 0.0
-    for j in range(k):
-        if not in_group[j]:
-            v = np.float64(x[i, j])
-            if best < 0 or v > peak:
-                best = j
-                peak = v
-    total = 0.0
-    for j in range(k):
-        if not in_group[j]:
-            total += math.exp(np.float64(x[i, j]) - peak)
-    return best, 1.0 / total
-
-
-@nb.njit(**_OPTS)
-def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
-    """Argmax and probability of row i's softmax over the columns not in the group.
-
-    From the row's top list ``ti/te`` (-1 / 0 where unused) and ``rest``, the sum of the
-    row's entries outside both the top list and the group; from the logits when no top
-    entry is outside the group, or the first one is tiny.
-    """
-    first = -1
-    unmasked = 0.0
-    for t in range(ti.shape[0]):
-        j = ti[t]
-        if j < 0:
-            continue
-        if not in_group[j]:
-            v = te[t]
-            if first < 0 or _ranks_before(v, j, te[first], ti[first]):
-                first = t
-            unmasked += v
-    if first < 0 or te[first] < _tiny(x):
-        return _complement_softmax(x, i, in_group)
-    return ti[first], te[first] / (unmasked + rest)
-
-
 _ROW_MAX, _TAIL, _INSIDE = 0, 1, 2  # columns of the per-row state (one cache line a row)
 _AHEAD = 12  # rows ahead whose summary reassign_rows prefetches
 _AHEAD_LINES = 6  # rows ahead whose logits lines (those it will gather from) it prefetches
@@ -280,17 +232,6 @@ def _prefetch_lines(x, p, s, spans, cols):  # pragma: no cover - compiled
         c = cols[t]
         prefetch(x, base + c)
         prefetch(x, base + min(c + last, k - 1))
-
-
-def _tiny(x):  # pragma: no cover - replaced by the overload in compiled code
-    """TINY for these logits' dtype."""
-    return TINY_FLOAT32 if x.dtype == np.float32 else TINY
-
-
-@overload(_tiny)
-def _tiny_for(x):  # pragma: no cover - compiled
-    tiny = TINY_FLOAT32 if x.dtype == types.float32 else TINY
-    return lambda x: tiny
 
 
 @nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
@@ -437,25 +378,6 @@ def _most_taken(lsg, hit, mass, node_sum, node_of, size, score):  # pragma: no c
                 mtg = v
                 break
     return mtg
-
-
-@nb.njit(**_ENTRY)
-def singleton_moves(
-    x, lo, hi, assign, top_idx, top_e, tail, in_group, target, prob
-):  # pragma: no cover - compiled
-    """Rows ``lo <= i < hi`` re-assigned as :func:`reassign_rows` would in a singleton step.
-
-    A row's first re-assignment with its cluster alone as the group gathers nothing (its own
-    cluster is in its top set) and has an empty in-group sum, so it depends on the row's
-    summary only: computed here once for all rows, in row order, with the same arithmetic.
-    ``in_group`` is zero scratch (K), left as found.
-    """
-    for i in range(lo, hi):
-        a = assign[i]
-        in_group[a] = True
-        rest = max(tail[i] - 0.0, 0.0)
-        target[i], prob[i] = _masked_argmax(x, i, top_idx[i], top_e[i], rest, in_group)
-        in_group[a] = False
 
 
 @nb.njit(**_ENTRY)

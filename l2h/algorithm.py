@@ -105,6 +105,8 @@ class RowSummary:
     top_e: np.ndarray  # (N, m) float64, exp(x - row_max) of those columns
     tail: np.ndarray  # (N,) float64, sum of exp(x - row_max) over the other columns
     bad_rows: np.ndarray  # (N,) bool, row has NaN or infinite values
+    target: np.ndarray  # (N,) int64, argmax of the softmax without the row's own cluster
+    prob: np.ndarray  # (N,) float64, and its probability (the row's singleton move)
 
 
 def fit(
@@ -330,6 +332,8 @@ def _empty_summary(n: int, m: int) -> RowSummary:
         top_e=_aligned((n, m), np.float64),
         tail=np.empty(n, np.float64),
         bad_rows=np.empty(n, np.bool_),
+        target=np.empty(n, np.int64),
+        prob=np.empty(n, np.float64),
     )
 
 
@@ -356,7 +360,7 @@ def _summarise_float32(x: np.ndarray, *, n_jobs: int, progress: bool) -> RowSumm
         lo, hi = bound
         _kernels.summarise_rows_float32(
             x, lo, hi, out.row_max, out.bad_rows, out.conf, out.top_idx, out.top_e, out.tail,
-            out.assign,
+            out.assign, out.target, out.prob,
         )  # fmt: skip
         return hi - lo
 
@@ -370,7 +374,9 @@ def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out
     _kernels.prepare_rows(x, lo, hi, e, out.row_max, out.bad_rows)
     with np.errstate(invalid="ignore", over="ignore"):
         np.exp(e, out=e)
-    _kernels.summarise_rows(e, lo, out.conf, out.top_idx, out.top_e, out.tail, out.assign)
+    _kernels.summarise_rows(
+        x, e, lo, out.conf, out.top_idx, out.top_e, out.tail, out.assign, out.target, out.prob
+    )
 
 
 # ----------------------------------------------------------------------------- scores
@@ -538,29 +544,12 @@ class _Merger:
         ]
 
     def singleton_masses(self, summary: RowSummary) -> None:
-        """Each cluster's first re-assignment as a single-cluster group, computed up front.
-
-        It only needs the row summaries, so it is computed for all rows in row order, shared
-        between threads, and summed per cluster: such a step then never visits its rows.
-        """
-        n, k = self.x.shape
-        target = np.empty(n, np.int64)
-        prob = np.empty(n, np.float64)
-
-        def work(share: int, bounds: tuple[int, int]) -> None:
-            _steps.singleton_moves(
-                self.x, bounds[0], bounds[1], summary.assign, summary.top_idx, summary.top_e,
-                summary.tail, self.scratch[share][0], target, prob,
-            )  # fmt: skip
-
-        edges = np.linspace(0, n, self.n_jobs + 1).astype(np.int64).tolist()
-        shares = list(zip(edges[:-1], edges[1:], strict=True))
-        if self.pool is None:
-            work(0, (0, n))
-        else:
-            list(self.pool.map(work, range(len(shares)), shares))
+        """Each cluster's first re-assignment as a single-cluster group, from the moves the
+        pass computed for every row (``summary.target/prob``), summed per cluster in row
+        order: such a step then never visits its rows."""
         st = self.stats
-        self.single = _steps.singleton_masses(st.order, st.offsets, target, prob, k)
+        k = self.x.shape[1]
+        self.single = _steps.singleton_masses(st.order, st.offsets, summary.target, summary.prob, k)
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
