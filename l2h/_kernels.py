@@ -16,7 +16,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from l2h._vexp import bits_to_float32, exp_diff_float32
+from l2h._vexp import exp_diff_float32
 
 # Only the kernels called from Python are cached (with their callees linked in): helpers
 # compiled on their own and written to the cache would only slow the first run down.
@@ -486,53 +486,39 @@ def summarise_rows(x, e, lo, conf, top_idx, top_e, tail, assign, target, prob): 
 
 # ----------------------------------------------------------------------------- float32 pass
 
-_KEY_MIN = -2147483648
-_KEY_PLUS_INF = 0x7F800000  # key of +inf; NaN sorts above it
-_KEY_MINUS_INF = -2139095040  # key of -inf; negative NaN sorts below it
-
-
-@nb.njit(inline="always", **_OPTS)
-def _key(bits):  # pragma: no cover - compiled
-    """An int32 that orders float32 bit patterns like their values: equal floats (-0.0 and
-    +0.0) get equal keys, NaN sorts above +inf (negative NaN below -inf)."""
-    sign = bits >> 31  # -1 for negative floats, else 0
-    return (bits ^ (sign & 0x7FFFFFFF)) - sign
-
-
-@nb.njit(inline="always", **_OPTS)
-def _value(key):  # pragma: no cover - compiled
-    """The float32 whose key is ``key`` (+0.0 for key 0)."""
-    sign = key >> 31
-    bits = key + sign
-    return bits_to_float32(np.int32(bits ^ (sign & 0x7FFFFFFF)))
-
 
 @nb.njit(**_OPTS)
-def _strand_keys(kb, width, peak):  # pragma: no cover - compiled
-    """``peak[r]``: the largest key of the strand group ``r, r + width, ..., r + 7 width``.
+def _strand_peaks(xi, width, peak):  # pragma: no cover - compiled
+    """``peak[r]``: the largest logit of the strand group ``r, r + width, ..., r + 7 width``.
 
-    Returns the smallest key of those ``8 width`` entries. Vectorised over ``r``.
+    Returns whether those ``8 width`` logits are all finite (``v - v`` is 0 only for finite
+    ``v``; a NaN never wins a comparison, so the maxima of finite rows are exact). Vectorised
+    over ``r``, 16 lanes wide.
     """
-    low = _KEY_MIN ^ 0x7FFFFFFF  # the largest int32
+    finite = True
     for r in range(width):
-        v = _key(kb[r])
+        v = xi[r]
         best = v
-        least = v
+        ok = v - v == 0
         for w in range(1, _STRIDES):
-            v = _key(kb[r + w * width])
-            best = max(best, v)
-            least = min(least, v)
+            v = xi[r + w * width]
+            best = v if v > best else best
+            ok &= v - v == 0
         peak[r] = best
-        low = min(low, least)
-    return low
+        finite &= ok
+    return finite
 
 
 @nb.njit(**_OPTS)
-def _eighth_key(values, n):  # pragma: no cover - compiled
-    """The 8th largest of ``values[:n]`` (the smallest int32 when ``n < 8``), branch-free."""
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = _KEY_MIN
+def _eighth(values, n):  # pragma: no cover - compiled
+    """The 8th largest of ``values[:n]`` (-inf when ``n < 8``), branch-free.
+
+    Each value is pushed through eight sorted registers (max stays, min moves on): a fixed
+    sequence of min/max operations, so no branch depends on the data.
+    """
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -np.inf
     for r in range(n):
-        v = values[r]
+        v = np.float64(values[r])
         s0, v = max(s0, v), min(s0, v)
         s1, v = max(s1, v), min(s1, v)
         s2, v = max(s2, v), min(s2, v)
@@ -545,8 +531,8 @@ def _eighth_key(values, n):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _key_bar(peak, width, cols, sup):  # pragma: no cover - compiled
-    """The 8th largest strand maximum (a bar at most the row's 8th largest key).
+def _peak_bar(peak, width, cols, sup):  # pragma: no cover - compiled
+    """The 8th largest strand maximum: a bar that at least 8 logits reach.
 
     First a lower bound: the 8th largest of the maxima of 16 interleaved runs of strand
     columns (vectorised); the columns reaching it (``cols[:n]``, about a dozen) then go
@@ -558,17 +544,19 @@ def _key_bar(peak, width, cols, sup):  # pragma: no cover - compiled
     full = width // runs
     for t in range(1, full):
         for q in range(runs):
-            sup[q] = max(sup[q], peak[t * runs + q])
+            v = peak[t * runs + q]
+            sup[q] = v if v > sup[q] else sup[q]
     for r in range(full * runs, width):
-        sup[r - full * runs] = max(sup[r - full * runs], peak[r])
-    floor = _eighth_key(sup, runs)
+        v = peak[r]
+        sup[r - full * runs] = v if v > sup[r - full * runs] else sup[r - full * runs]
+    floor = _eighth(sup, runs)
     n = np.int64(0)  # not a literal 0: one specialisation of callees
     for r in range(width):  # branch-free compaction
         cols[n] = r
         n += peak[r] >= floor
     for q in range(n):
         sup[q] = peak[cols[q]]
-    return _eighth_key(sup, n), n
+    return _eighth(sup, n), n
 
 
 @nb.njit(nogil=True, fastmath={"contract"})
@@ -596,80 +584,79 @@ def _sum_row(e, xi, bar):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _top_by_key(kb, e, cand_j, nc, ti, te, keys):  # pragma: no cover - compiled
+def _trim(xi, e, cand_j, nc, ti, te, taken):  # pragma: no cover - compiled
     """Keep the first ``ti.shape[0]`` candidates by logit (descending), then column (rows
-    with ties at the bar, or several candidates in one strand group); return the sum of the
-    exponentials of the others, which join the tail. ``keys`` is int64 scratch (K)."""
-    taken = _KEY_MIN - 1
-    for c in range(nc):
-        keys[c] = _key(kb[cand_j[c]])
+    with ties at the bar, or several candidates in one strand group); return their count
+    and the sum of the exponentials of the others, which join the tail. ``taken`` is
+    boolean scratch (K, all False; left so)."""
     rest = 0.0
     for _ in range(nc - ti.shape[0]):  # drop the last candidate, nc - 8 times (usually 1-2)
         worst = -1
         for c in range(nc):
-            if keys[c] != taken and (
+            j = cand_j[c]
+            if not taken[c] and (
                 worst < 0
-                or keys[c] < keys[worst]
-                or (keys[c] == keys[worst] and cand_j[c] > cand_j[worst])
+                or xi[j] < xi[cand_j[worst]]
+                or (xi[j] == xi[cand_j[worst]] and j > cand_j[worst])
             ):
                 worst = c
         rest += np.float64(e[cand_j[worst]])
-        keys[worst] = taken
+        taken[worst] = True
     t = 0
     for c in range(nc):
-        if keys[c] != taken:
+        if not taken[c]:
             ti[t] = cand_j[c]
             te[t] = e[cand_j[c]]
             t += 1
+        taken[c] = False
     return t, rest
 
 
 @nb.njit(**_OPTS)
-def _summarise_row32(xi, kb, ti, te, e, peak, cols, sup, cand_j, keys):  # pragma: no cover
+def _summarise_row32(xi, ti, te, e, peak, cols, sup, cand_j, taken):  # pragma: no cover
     """Summary of one float32 row (see :func:`summarise_rows_float32`).
 
     Returns ``(row max, finite, count, row sum, tail)``; ``ti/te`` receive the top set.
-    Keys order like the logits (NaN excluded), so comparisons of keys and of logits agree.
     """
     k = xi.shape[0]
     width = k // _STRIDES if k >= 8 * _STRIDES else 0  # narrow rows: all columns "left over"
-    low = _strand_keys(kb, width, peak)
-    high = _KEY_MIN
+    finite = _strand_peaks(xi, width, peak)
+    m = -np.inf
     for r in range(width):
-        high = max(high, peak[r])
+        m = max(m, np.float64(peak[r]))
     for j in range(_STRIDES * width, k):
-        v = _key(kb[j])
-        high = max(high, v)
-        low = min(low, v)
+        v = xi[j]
+        m = max(m, np.float64(v))
+        finite &= v - v == 0
         sup[j - _STRIDES * width] = v
-    m = _value(high)
-    if not (high < _KEY_PLUS_INF and low > _KEY_MINUS_INF):
-        return np.float64(m), False, 0, 1.0, 0.0
+    if not finite:
+        return m, False, 0, 1.0, 0.0
     if width:
-        bar, n = _key_bar(peak, width, cols, sup)
+        bar, n = _peak_bar(peak, width, cols, sup)
     else:  # every logit is a candidate when there are fewer than 8
-        bar, n = (_eighth_key(sup, k) if k >= _BAR_RANK else low), 0
-    bar_value = _value(bar)
-    _exp_row(xi, m, e)
-    s, tail = _sum_row(e, xi, bar_value)
+        bar, n = _eighth(sup, k), 0
+    m32 = np.float32(m)
+    bar32 = np.float32(bar)  # a logit's value (or -inf): exact
+    _exp_row(xi, m32, e)
+    s, tail = _sum_row(e, xi, bar32)
     nc = np.int64(0)  # not a literal 0: one specialisation of callees
     for q in range(n):  # strand groups that reach the bar
         r = cols[q]
-        if peak[r] >= bar:
+        if peak[r] >= bar32:
             for w in range(_STRIDES):
                 j = r + w * width
                 cand_j[nc] = j
-                nc += xi[j] >= bar_value
+                nc += xi[j] >= bar32
     for j in range(_STRIDES * width, k):  # the columns no strand holds
         cand_j[nc] = j
-        nc += xi[j] >= bar_value
+        nc += xi[j] >= bar32
     if nc <= ti.shape[0]:
         for c in range(nc):
             ti[c] = cand_j[c]
             te[c] = e[cand_j[c]]
-        return np.float64(m), True, nc, s, tail
-    count, rest = _top_by_key(kb, e, cand_j, nc, ti, te, keys)
-    return np.float64(m), True, count, s, tail + rest
+        return m, True, nc, s, tail
+    count, rest = _trim(xi, e, cand_j, nc, ti, te, taken)
+    return m, True, count, s, tail + rest
 
 
 @nb.njit(**_ENTRY)
@@ -679,9 +666,9 @@ def summarise_rows_float32(
     """The row summaries of float32 logits rows ``lo <= i < hi``, read straight from ``x``.
 
     Per row, three passes over its K logits: the row maximum and, per strand group (columns
-    ``r, r + K // 8, ...``), the largest logit, as integer keys of the float bits (one
-    vectorised pass; also flags NaN and infinite values); the *bar*, the 8th largest group
-    maximum (:func:`_key_bar`), which at least 8 logits reach; then one vectorised pass of
+    ``r, r + K // 8, ...``), the largest logit (one vectorised pass; also flags NaN and
+    infinite values); the *bar*, the 8th largest group maximum (:func:`_peak_bar`), which at
+    least 8 logits reach; then one vectorised pass of
     :func:`l2h._vexp.exp_diff_float32` that sums the exponentials, all of them and those of
     the logits below the bar (the tail). The top set is every logit at or above the bar
     when there are at most ``top_idx.shape[1]`` of them (else the first 8 by logit, then
@@ -692,11 +679,11 @@ def summarise_rows_float32(
     """
     k = x.shape[1]
     e = np.empty(k, np.float32)
-    peak = np.empty(k, np.int32)
+    peak = np.empty(k, np.float32)
     cols = np.empty(k, np.int64)
-    sup = np.empty(k + 16, np.int32)
+    sup = np.empty(k + 16, np.float32)
     cand_j = np.empty(k, np.int64)
-    keys = np.empty(k, np.int64)
+    taken = np.zeros(k, np.bool_)
     in_group = np.zeros(k, np.bool_)
     for i in range(lo, hi):
         xi = x[i]
@@ -706,7 +693,7 @@ def summarise_rows_float32(
             ti[t] = -1
             te[t] = 0.0
         m, finite, count, s, tail[i] = _summarise_row32(
-            xi, xi.view(np.int32), ti, te, e, peak, cols, sup, cand_j, keys
+            xi, ti, te, e, peak, cols, sup, cand_j, taken
         )
         row_max[i] = m
         bad[i] = not finite
