@@ -86,7 +86,7 @@ _SORT_ROWS = 512  # a step with more rows handles them in memory order
 # Inputs with at most this many logits, and at most this many clusters, take the NumPy path
 # (l2h._small): in a fresh process it finishes before the numba kernels would have loaded.
 # Measured with `benchmarks/bench_l2h.py --crossover` (see README, "Speed").
-_NUMPY_ELEMENTS = 4_000_000
+_NUMPY_ELEMENTS = 10_000_000
 _NUMPY_CLUSTERS = 1000
 
 
