@@ -315,7 +315,7 @@ def fresh_process(args) -> None:
     measured: dict[int, tuple[int, float]] = {}  # K -> largest N whose listing was run
     print(
         f"fresh processes (import + load + fit), median of {args.repeat}; the listing is "
-        f"run up to {args.listing_max_elements:,} logits and extrapolated linearly in N "
+        f"run up to {int(args.listing_max_elements):,} logits and extrapolated linearly in N "
         "above (every step of it scans all N rows)"
     )
     header = (

@@ -221,15 +221,15 @@ def _strands(e, width, peak, total):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _eighth_largest(values, n):  # pragma: no cover - compiled
-    """The 8th largest of values[:n] (n >= 8, values >= 0), without branches.
+def _eighth(values, n):  # pragma: no cover - compiled
+    """The 8th largest of ``values[:n]`` (-inf when ``n < 8``), branch-free.
 
     Each value is pushed through eight sorted registers (max stays, min moves on): a fixed
     sequence of min/max operations, so no branch depends on the data.
     """
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -1.0
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -np.inf
     for r in range(n):
-        v = values[r]
+        v = np.float64(values[r])
         s0, v = max(s0, v), min(s0, v)
         s1, v = max(s1, v), min(s1, v)
         s2, v = max(s2, v), min(s2, v)
@@ -242,30 +242,32 @@ def _eighth_largest(values, n):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _strand_bar(peak, width, cols, sup):  # pragma: no cover - compiled
-    """The 8th largest of peak[:width] (width > 32), and the columns that may reach it.
+def _peak_bar(peak, width, cols, sup):  # pragma: no cover - compiled
+    """The 8th largest strand maximum: a bar that at least 8 entries of the row reach.
 
-    First the 8th largest of the maxima of 16 runs of consecutive columns (a lower bound:
-    those are 8 distinct columns); only the columns at or above it (``cols[:n]``, about a
-    dozen) go through the branch-free selection of :func:`_eighth_largest`.
+    First a lower bound: the 8th largest of the maxima of 16 interleaved runs of strand
+    columns (vectorised); the columns reaching it (``cols[:n]``, about a dozen) then go
+    through the exact selection. Returns ``(bar, n)``; ``width >= 8``.
     """
-    run = (width + 15) // 16
-    n_runs = 0
-    for lo in range(0, width, run):
-        best = peak[lo]
-        for r in range(lo + 1, min(lo + run, width)):
-            v = peak[r]
-            best = v if v > best else best
-        sup[n_runs] = best
-        n_runs += 1
-    floor = _eighth_largest(sup, n_runs)
-    n = 0
+    runs = min(16, width)
+    for q in range(runs):
+        sup[q] = peak[q]
+    full = width // runs
+    for t in range(1, full):
+        for q in range(runs):
+            v = peak[t * runs + q]
+            sup[q] = v if v > sup[q] else sup[q]
+    for r in range(full * runs, width):
+        v = peak[r]
+        sup[r - full * runs] = v if v > sup[r - full * runs] else sup[r - full * runs]
+    floor = _eighth(sup, runs)
+    n = np.int64(0)  # not a literal 0: one specialisation of callees
     for r in range(width):  # branch-free compaction
         cols[n] = r
         n += peak[r] >= floor
     for q in range(n):
         sup[q] = peak[cols[q]]
-    return _eighth_largest(sup, n), n
+    return _eighth(sup, n), n
 
 
 @nb.njit(**_OPTS)
@@ -317,7 +319,7 @@ def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
     sorted only when it had to be selected from more candidates than m.
 
     Columns ``r, r + width, ..., r + 7 * width`` form a strand group. The 8th largest group
-    maximum (the *bar*, :func:`_strand_bar`) is reached by at least 8 entries, so it is at
+    maximum (the *bar*, :func:`_peak_bar`) is reached by at least 8 entries, so it is at
     most the 8th largest entry: only entries at or above it (in the groups whose maximum
     reaches it, and among the few columns past ``8 * width``) are candidates. ``peak``,
     ``total``, ``cols`` and ``sup`` (K) are scratch. When exactly m entries reach the bar,
@@ -332,7 +334,7 @@ def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
             count = _offer(ti, te, count, j, ei[j])
         return count
     _strands(ei, width, peak, total)
-    bar, n = _strand_bar(peak, width, cols, sup)
+    bar, n = _peak_bar(peak, width, cols, sup)
     nc, _, _ = _candidates(ei, width, peak, cols, n, bar, cand_j, cand_v, 0.0, 0.0)
     if nc == m:
         for t in range(m):
@@ -507,56 +509,6 @@ def _strand_peaks(xi, width, peak):  # pragma: no cover - compiled
         peak[r] = best
         finite &= ok
     return finite
-
-
-@nb.njit(**_OPTS)
-def _eighth(values, n):  # pragma: no cover - compiled
-    """The 8th largest of ``values[:n]`` (-inf when ``n < 8``), branch-free.
-
-    Each value is pushed through eight sorted registers (max stays, min moves on): a fixed
-    sequence of min/max operations, so no branch depends on the data.
-    """
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -np.inf
-    for r in range(n):
-        v = np.float64(values[r])
-        s0, v = max(s0, v), min(s0, v)
-        s1, v = max(s1, v), min(s1, v)
-        s2, v = max(s2, v), min(s2, v)
-        s3, v = max(s3, v), min(s3, v)
-        s4, v = max(s4, v), min(s4, v)
-        s5, v = max(s5, v), min(s5, v)
-        s6, v = max(s6, v), min(s6, v)
-        s7 = max(s7, v)
-    return s7
-
-
-@nb.njit(**_OPTS)
-def _peak_bar(peak, width, cols, sup):  # pragma: no cover - compiled
-    """The 8th largest strand maximum: a bar that at least 8 logits reach.
-
-    First a lower bound: the 8th largest of the maxima of 16 interleaved runs of strand
-    columns (vectorised); the columns reaching it (``cols[:n]``, about a dozen) then go
-    through the exact selection. Returns ``(bar, n)``; ``width >= 8``.
-    """
-    runs = min(16, width)
-    for q in range(runs):
-        sup[q] = peak[q]
-    full = width // runs
-    for t in range(1, full):
-        for q in range(runs):
-            v = peak[t * runs + q]
-            sup[q] = v if v > sup[q] else sup[q]
-    for r in range(full * runs, width):
-        v = peak[r]
-        sup[r - full * runs] = v if v > sup[r - full * runs] else sup[r - full * runs]
-    floor = _eighth(sup, runs)
-    n = np.int64(0)  # not a literal 0: one specialisation of callees
-    for r in range(width):  # branch-free compaction
-        cols[n] = r
-        n += peak[r] >= floor
-    for q in range(n):
-        sup[q] = peak[cols[q]]
-    return _eighth(sup, n), n
 
 
 @nb.njit(nogil=True, fastmath={"contract"})

@@ -22,40 +22,28 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
-@intrinsic
-def bits_to_float64(typingctx, value):
-    """Reinterpret an int64's bits as a float64 (an LLVM bitcast; vectorises)."""
-    if value != types.int64:
-        return None
+def _bitcast(name: str, source, target, llvm_type):
+    """An intrinsic that reinterprets a ``source`` scalar's bits as ``target`` (an LLVM
+    bitcast: free, and it vectorises)."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+    def cast(typingctx, value):
+        if value != source:
+            return None
 
-    return types.float64(types.int64), codegen
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], llvm_type)
 
+        return target(source), codegen
 
-@intrinsic
-def float64_to_bits(typingctx, value):
-    """Reinterpret a float64's bits as an int64."""
-    if value != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = f"Reinterpret a {source}'s bits as a {target}."
+    return intrinsic(cast)
 
 
-@intrinsic
-def bits_to_float32(typingctx, value):
-    """Reinterpret an int32's bits as a float32."""
-    if value != types.int32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
+bits_to_float64 = _bitcast("bits_to_float64", types.int64, types.float64, ir.DoubleType())
+float64_to_bits = _bitcast("float64_to_bits", types.float64, types.int64, ir.IntType(64))
+bits_to_float32 = _bitcast("bits_to_float32", types.int32, types.float32, ir.FloatType())
+float32_to_bits = _bitcast("float32_to_bits", types.float32, types.int32, ir.IntType(32))
 
 
 _LOG2E = 1.4426950408889634
@@ -90,18 +78,6 @@ def exp_nonpositive(x):  # pragma: no cover - compiled
     p = (ab + cd * r4) + (ef + _C12 * r4) * r8
     scale = bits_to_float64((float64_to_bits(t) + 1023) << 52)
     return p * scale if x > _LOWEST else 0.0
-
-
-@intrinsic
-def float32_to_bits(typingctx, value):
-    """Reinterpret a float32's bits as an int32."""
-    if value != types.float32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-
-    return types.int32(types.float32), codegen
 
 
 _F32 = np.float32
