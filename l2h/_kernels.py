@@ -16,7 +16,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from l2h._vexp import exp_diff_float32
+from l2h._vexp import exp_diff_float32, prefetch
 
 # Only the kernels called from Python are cached (with their callees linked in): helpers
 # compiled on their own and written to the cache would only slow the first run down.
@@ -637,7 +637,11 @@ def summarise_rows_float32(
     cand_j = np.empty(k, np.int64)
     taken = np.zeros(k, np.bool_)
     in_group = np.zeros(k, np.bool_)
+    per_line = 64 // x.itemsize
     for i in range(lo, hi):
+        if i + 1 < hi:  # the next row's lines: rows are pages apart, where prefetchers stop
+            for j in range(0, k, per_line):
+                prefetch(x, (i + 1) * k + j)
         xi = x[i]
         ti = top_idx[i]
         te = top_e[i]
