@@ -66,6 +66,14 @@ def wait(child: subprocess.Popen | None, timeout: float = 300.0) -> None:
         child.wait()
 
 
+def stop(child: subprocess.Popen | None) -> None:
+    """End :func:`start`'s child (if any) now, e.g. when the fit failed (numba writes each
+    cache file whole, under a temporary name, so stopping it leaves no broken entry)."""
+    if child is not None and child.poll() is None:
+        child.kill()
+        child.wait()
+
+
 def compile_steps(dtype: str) -> None:
     """The child's work: call the step kernel once on a tiny problem, so numba compiles it
     (and the kernels it calls) for these argument types and writes it to its cache."""

@@ -199,20 +199,8 @@ def fit(
     x = _validated(logits)
     n_jobs = _n_jobs(n_jobs)
     started = time.perf_counter()
-    if uses_numpy_path(x.shape):
-        conf, assign, bad_rows = _small.summarise(x)
-    else:
-        x = _read_only(x)  # one type for the kernels, whatever the input's flags
-        compiling = _precompile.start(x.dtype)  # on a cold kernel cache only
-        summary = summarise(x, n_jobs=n_jobs, progress=progress)
-        conf, assign, bad_rows = summary.conf, summary.assign, summary.bad_rows
-    _check_finite(bad_rows)
-    if progress:
-        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
-    if uses_numpy_path(x.shape):
-        steps = _merge_numpy(x, assign, conf, score_fn, progress=progress)
-    else:
-        steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress, child=compiling)
+    path = _steps_in_numpy if uses_numpy_path(x.shape) else _steps_compiled
+    steps = path(x, score_fn, n_jobs=n_jobs, progress=progress, started=started)
     if progress:
         _log(f"{len(steps)} merges", started)
     name = aggregation if isinstance(aggregation, str) else getattr(aggregation, "__name__", None)
@@ -223,6 +211,30 @@ def uses_numpy_path(shape: tuple[int, int]) -> bool:
     """Whether :func:`fit` computes logits of this shape in NumPy rather than numba kernels."""
     n, k = shape
     return n * k <= _NUMPY_ELEMENTS and k <= _NUMPY_CLUSTERS
+
+
+def _steps_in_numpy(x, score_fn, *, n_jobs: int, progress: bool, started: float) -> list:
+    """The steps on the NumPy path (:mod:`l2h._small`; one thread)."""
+    conf, assign, bad_rows = _small.summarise(x)
+    _check_finite(bad_rows)
+    if progress:
+        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
+    return _merge_numpy(x, assign, conf, score_fn, progress=progress)
+
+
+def _steps_compiled(x, score_fn, *, n_jobs: int, progress: bool, started: float) -> list:
+    """The steps with the numba kernels (loaded, or compiled on a cold cache, on first use)."""
+    x = _read_only(x)  # one type for the kernels, whatever the input's flags
+    compiling = _precompile.start(x.dtype)  # a cold kernel cache only
+    try:
+        summary = summarise(x, n_jobs=n_jobs, progress=progress)
+        _check_finite(summary.bad_rows)
+    except BaseException:
+        _precompile.stop(compiling)
+        raise
+    if progress:
+        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
+    return _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress, child=compiling)
 
 
 def _check_finite(bad_rows: np.ndarray) -> None:

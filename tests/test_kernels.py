@@ -238,3 +238,18 @@ def test_step_kernels_compile_in_a_child_process_on_a_cold_cache(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "True", "False", "None"]
+
+
+def test_a_failed_fit_stops_the_compiling_child(tmp_path):
+    """A fit that fails (here: NaN logits) does not leave its compiling child running."""
+    code = (
+        "import numpy as np, l2h; from l2h import algorithm, _precompile as p; children = [];"
+        "start = p.start; p.start = lambda d: children.append(start(d)) or children[-1];"
+        "algorithm._NUMPY_ELEMENTS = -1; x = np.zeros((300, 20), np.float32); x[5, 3] = np.nan\n"
+        "try: l2h.fit(x)\nexcept ValueError: print(children[0].poll() is not None)"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["True"]
