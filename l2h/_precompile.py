@@ -88,8 +88,8 @@ def compile_steps(dtype: str) -> None:
     summary.top_idx[:] = np.arange(8, dtype=np.int32)
     summary.top_e[:] = 1.0
     conf, assign, _ = _small.summarise(x)
-    stats = _ClusterStats(assign, conf, k, compiled=False)
-    merger = _Merger(x, summary, stats, None, 1)
-    merger.single = (np.zeros(k + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    stats = _ClusterStats(*_small.cluster_order(assign, conf, k))
+    single = (np.zeros(k + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    merger = _Merger(x, summary, stats, single, None, 1)
     merger.score[:k] = 1.0
     merger._run(_steps.STEP, 0, k, 0, 0)  # numba writes the cache as it compiles

@@ -46,17 +46,15 @@ def summarise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return conf, assign, bad
 
 
-def cluster_stats(assign: np.ndarray, conf: np.ndarray, k: int) -> tuple:
-    """``(order, counts, offsets, sorted_conf, sums, means)``: the rows cluster by cluster
-    (row order within a cluster), cluster ``c``'s confidences
-    ``sorted_conf[offsets[c]:offsets[c + 1]]``, and their sums and means (see
-    :func:`cluster_sums`), as :func:`l2h._steps.cluster_order` orders them."""
+def cluster_order(assign: np.ndarray, conf: np.ndarray, k: int) -> tuple:
+    """``(order, counts, offsets, sorted_conf)``: the rows cluster by cluster, in row order
+    within a cluster, and cluster ``c``'s confidences ``sorted_conf[offsets[c]:offsets[c + 1]]``
+    (as :func:`l2h._steps.group_rows` orders them)."""
     order = np.argsort(assign, kind="stable")
     counts = np.bincount(assign, minlength=k)
     offsets = np.zeros(k + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    sorted_conf = conf[order]
-    return (order, counts, offsets, sorted_conf, *cluster_sums(sorted_conf, counts, offsets))
+    return order, counts, offsets, conf[order]
 
 
 def cluster_sums(sorted_conf: np.ndarray, counts: np.ndarray, offsets: np.ndarray) -> tuple:

@@ -9,7 +9,7 @@ links the two groups. Steps below the threading threshold run all three in one c
 (:func:`run_step`, the one entry point of a step, so that the kernels compile once). A step
 whose group is a single cluster visits no row: its rows' moves only depend on their
 summaries, so the pass computes them (:func:`l2h._kernels._singleton_move`),
-:func:`singleton_masses` sums them per cluster, and the step just merges
+:func:`group_rows` sums them per cluster, and the step just merges
 (:func:`singleton_step`).
 """
 
@@ -48,8 +48,8 @@ def _sort(a, n):  # pragma: no cover - compiled
         gap //= 3
 
 
-@nb.njit(**_ENTRY)
-def cluster_order(assign, conf, k):  # pragma: no cover - compiled
+@nb.njit(inline="always", **_OPTS)
+def _cluster_order(assign, conf, k):  # pragma: no cover - compiled
     """Rows grouped by cluster: ``(order, counts, offsets, sorted_conf)``.
 
     ``order`` lists the rows cluster by cluster, in row order within a cluster (a stable
@@ -71,6 +71,16 @@ def cluster_order(assign, conf, k):  # pragma: no cover - compiled
         sorted_conf[fill[c]] = conf[i]
         fill[c] += 1
     return order, counts, offsets, sorted_conf
+
+
+@nb.njit(**_ENTRY)
+def group_rows(assign, conf, target, prob, k):  # pragma: no cover - compiled
+    """The rows cluster by cluster, and each cluster's singleton masses (one kernel, so one
+    compilation): ``(order, counts, offsets, sorted_conf, ptr, moved_to, moved_mass)``, see
+    :func:`_cluster_order` and :func:`_singleton_masses`."""
+    order, counts, offsets, sorted_conf = _cluster_order(assign, conf, k)
+    ptr, moved_to, moved_mass = _singleton_masses(order, offsets, target, prob, k)
+    return order, counts, offsets, sorted_conf, ptr, moved_to, moved_mass
 
 
 @nb.njit(**_OPTS)
@@ -380,8 +390,8 @@ def _most_taken(lsg, hit, mass, node_sum, node_of, size, score):  # pragma: no c
     return mtg
 
 
-@nb.njit(**_ENTRY)
-def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - compiled
+@nb.njit(inline="always", **_OPTS)
+def _singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - compiled
     """Per cluster, the mass its rows' singleton moves put on each target cluster.
 
     Returns ``(ptr, clusters, masses)``: cluster ``c``'s targets, ascending, are

@@ -397,13 +397,10 @@ def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out
 class _ClusterStats:
     """Confidences grouped by cluster: row order, per-cluster slices, means and sums."""
 
-    def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int, *, compiled: bool = True):
+    def __init__(self, order, counts, offsets, sorted_conf):
+        """From the rows in cluster order (:func:`l2h._small.cluster_order`)."""
         # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
-        if compiled:  # a counting sort (O(N)), and NumPy's sums
-            order, counts, offsets, sorted_conf = _steps.cluster_order(assign, conf, k)
-            sums, means = _small.cluster_sums(sorted_conf, counts, offsets)
-        else:
-            order, counts, offsets, sorted_conf, sums, means = _small.cluster_stats(assign, conf, k)
+        sums, means = _small.cluster_sums(sorted_conf, counts, offsets)
         self.order, self.counts, self.offsets = order, counts, offsets
         self.sorted_conf = sorted_conf
         self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
@@ -460,7 +457,7 @@ def _warn_empty(counts: np.ndarray) -> None:
 def _merge_numpy(x, assign, conf, score_fn, *, progress: bool) -> list:
     """The merges of the NumPy path (:mod:`l2h._small`)."""
     k = x.shape[1]
-    stats = _ClusterStats(assign, conf, k, compiled=False)
+    stats = _ClusterStats(*_small.cluster_order(assign, conf, k))
     _warn_empty(stats.counts)
     bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
     try:
@@ -482,14 +479,14 @@ def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool, chi
     the first step.
     """
     k = x.shape[1]
-    stats = _ClusterStats(summary.assign, summary.conf, k)
+    grouped = _steps.group_rows(summary.assign, summary.conf, summary.target, summary.prob, k)
+    stats = _ClusterStats(*grouped[:4])
     _warn_empty(stats.counts)
     members: list[tuple[int, ...]] = [(c,) for c in range(k)]
     steps = []
     bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
     pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 else None
-    merger = _Merger(x, summary, stats, pool, n_jobs)
-    merger.singleton_masses(summary)
+    merger = _Merger(x, summary, stats, grouped[4:], pool, n_jobs)
     merger.score[:k] = [score_fn(stats, g) for g in members]
     _precompile.wait(child)
     try:
@@ -518,10 +515,11 @@ class _Merger:
     share their group, so a step only reads the columns its group gained since then.
     """
 
-    def __init__(self, x, summary: RowSummary, stats: _ClusterStats, pool, n_jobs: int):
+    def __init__(self, x, summary: RowSummary, stats: _ClusterStats, single, pool, n_jobs: int):
         n, k = x.shape
         n_nodes = 2 * k - 1
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
+        self.single = single  # each cluster's singleton masses (see _steps.group_rows)
         # per row: maximum, tail, in-group sum (see _steps._ROW_MAX...), 32 bytes
         self.state = _aligned((n, 4), np.float64)
         self.state[:, 2:] = 0.0
@@ -554,14 +552,6 @@ class _Merger:
             (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, x.dtype))
             for _ in range(n_jobs)
         ]
-
-    def singleton_masses(self, summary: RowSummary) -> None:
-        """Each cluster's first re-assignment as a single-cluster group, from the moves the
-        pass computed for every row (``summary.target/prob``), summed per cluster in row
-        order: such a step then never visits its rows."""
-        st = self.stats
-        k = self.x.shape[1]
-        self.single = _steps.singleton_masses(st.order, st.offsets, summary.target, summary.prob, k)
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from l2h import _steps
+from l2h import _small, _steps
 from l2h._vexp import exp_diff_float32, exp_nonpositive
 from l2h.algorithm import summarise
 
@@ -198,7 +198,12 @@ def test_cluster_stats_sum_and_mean_like_numpy(compiled):
     assign = rng.integers(0, k, 20_000)
     assign[assign == 7] = 8  # an empty cluster
     conf = rng.random(20_000) ** 3
-    stats = _ClusterStats(assign, conf, k, compiled=compiled)
+    if compiled:
+        n = len(assign)
+        grouped = _steps.group_rows(assign, conf, np.zeros(n, np.int64), np.ones(n), k)[:4]
+    else:
+        grouped = _small.cluster_order(assign, conf, k)
+    stats = _ClusterStats(*grouped)
     np.testing.assert_array_equal(stats.order, np.argsort(assign, kind="stable"))
     np.testing.assert_array_equal(stats.counts, np.bincount(assign, minlength=k))
     for c in range(k):
