@@ -5,13 +5,17 @@ then compiles the kernels of the pass and of the merges one after the other (its
 lock serialises compilation within a process). The merge steps are not needed before the pass
 is done, so when numba's cache lacks them, :func:`start` launches a child process that
 compiles them into the cache, and :func:`wait` (called before the first step) lets this
-process load them from there. On two cores the first run waits about as long as the longer
-of the two compilations instead of their sum. Whatever happens to the child, this process
-compiles what is still missing itself, so results never depend on it.
+process load them from there. On two idle cores the first run waits about as long as the
+longer of the two compilations instead of their sum (the child costs its own start-up and
+numba's first-compilation set-up, about 3 s of CPU more in all, so it is started only when a
+core is free). Whatever happens to
+the child, this process compiles what is still missing itself, so results never depend on
+it.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,9 +43,20 @@ def cached(dtype: np.dtype) -> bool:
         return True
 
 
+def _idle_core() -> bool:
+    """Whether a core is free for the child (the 1-minute load average leaves one): on a busy
+    machine a second process only adds its own start-up to the same compilation work."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+        return os.getloadavg()[0] <= cores - 1
+    except (AttributeError, OSError):  # pragma: no cover - not on Linux
+        return True
+
+
 def start(dtype: np.dtype) -> subprocess.Popen | None:
-    """Start compiling the step kernels for ``dtype`` in a child process, unless cached."""
-    if not sys.executable or cached(dtype):
+    """Start compiling the step kernels for ``dtype`` in a child process, unless they are
+    cached or no core is free."""
+    if not sys.executable or cached(dtype) or not _idle_core():
         return None
     root = str(Path(__file__).resolve().parents[1])  # the same l2h, whatever sys.path says
     try:

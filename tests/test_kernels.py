@@ -233,7 +233,7 @@ def test_step_kernels_compile_in_a_child_process_on_a_cold_cache(tmp_path):
     """On a cold kernel cache, :mod:`l2h._precompile` compiles the step kernel for the
     logits' dtype in a child process, into numba's cache, where this process finds it."""
     code = (
-        "import numpy as np; from l2h import _precompile as p;"
+        "import numpy as np; from l2h import _precompile as p; p._idle_core = lambda: True;"
         "print(p.cached(np.float32));"
         "p.wait(p.start(np.float32));"
         "print(p.cached(np.float32), p.cached(np.float64), p.start(np.float32))"
@@ -249,6 +249,7 @@ def test_a_failed_fit_stops_the_compiling_child(tmp_path):
     """A fit that fails (here: NaN logits) does not leave its compiling child running."""
     code = (
         "import numpy as np, l2h; from l2h import algorithm, _precompile as p; children = [];"
+        "p._idle_core = lambda: True;"
         "start = p.start; p.start = lambda d: children.append(start(d)) or children[-1];"
         "algorithm._NUMPY_ELEMENTS = -1; x = np.zeros((300, 20), np.float32); x[5, 3] = np.nan\n"
         "try: l2h.fit(x)\nexcept ValueError: print(children[0].poll() is not None)"
@@ -258,3 +259,15 @@ def test_a_failed_fit_stops_the_compiling_child(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["True"]
+
+
+def test_the_child_starts_only_when_a_core_is_free(monkeypatch):
+    from l2h import _precompile
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.0, 0.0))
+    assert _precompile._idle_core()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert not _precompile._idle_core()
+    monkeypatch.setattr(_precompile, "cached", lambda dtype: False)
+    assert _precompile.start(np.float32) is None  # busy machine: no child
