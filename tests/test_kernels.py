@@ -229,6 +229,15 @@ def test_sort_items_orders_rows_and_keeps_their_segments(n_items):
     assert not marks.any()
 
 
+def _printed_with_cache(code: str, cache) -> list[str]:
+    """What ``python -c code`` prints, with ``cache`` as numba's (empty) kernel cache."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
+
+
 def test_step_kernels_compile_in_a_child_process_on_a_cold_cache(tmp_path):
     """On a cold kernel cache, :mod:`l2h._precompile` compiles the step kernel for the
     logits' dtype in a child process, into numba's cache, where this process finds it."""
@@ -238,11 +247,7 @@ def test_step_kernels_compile_in_a_child_process_on_a_cold_cache(tmp_path):
         "p.wait(p.start(np.float32));"
         "print(p.cached(np.float32), p.cached(np.float64), p.start(np.float32))"
     )
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["False", "True", "False", "None"]
+    assert _printed_with_cache(code, tmp_path) == ["False", "True", "False", "None"]
 
 
 def test_a_failed_fit_stops_the_compiling_child(tmp_path):
@@ -254,11 +259,7 @@ def test_a_failed_fit_stops_the_compiling_child(tmp_path):
         "algorithm._NUMPY_ELEMENTS = -1; x = np.zeros((300, 20), np.float32); x[5, 3] = np.nan\n"
         "try: l2h.fit(x)\nexcept ValueError: print(children[0].poll() is not None)"
     )
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["True"]
+    assert _printed_with_cache(code, tmp_path) == ["True"]
 
 
 def test_the_child_starts_only_when_a_core_is_free(monkeypatch):
