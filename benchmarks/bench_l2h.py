@@ -36,14 +36,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy.special import softmax
 
-import l2h
-from l2h.algorithm import summarise
+# l2h and SciPy are imported where they are used, so that the child processes of
+# --fresh-process import only what the code they time imports.
 
 
 def listing(logits: np.ndarray) -> list:
     """The paper's listing, transcribed plainly (float64, all rows every step)."""
+    from scipy.special import softmax
+
     k = logits.shape[-1]
     groups = [(c,) for c in range(k)]
     steps = []
@@ -70,6 +71,8 @@ def listing(logits: np.ndarray) -> list:
 
 def cached_listing(logits: np.ndarray, chunk: int = 4096) -> list:
     """The listing with cached cluster means; re-softmaxes only the lsg rows (whole rows)."""
+    from scipy.special import softmax
+
     n, k = logits.shape
     assign = np.empty(n, np.int64)
     conf = np.empty(n)
@@ -149,6 +152,22 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
     return statistics.median(times), result
 
 
+def warm_kernels(logits: np.ndarray) -> None:
+    """Compile (or load cached) the numba kernels outside the timings: a fit of a few rows
+    on the compiled path (small inputs take the NumPy path, which loads no kernel)."""
+    import l2h
+    from l2h import algorithm
+
+    saved = algorithm._NUMPY_ELEMENTS
+    algorithm._NUMPY_ELEMENTS = -1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            l2h.fit(logits[:2000])
+    finally:
+        algorithm._NUMPY_ELEMENTS = saved
+
+
 def peak_extra_mib(fn, *args) -> float:
     tracemalloc.start()
     fn(*args)
@@ -158,13 +177,21 @@ def peak_extra_mib(fn, *args) -> float:
 
 
 def run(args) -> None:
+    import l2h
+    from l2h.algorithm import summarise
+
     n, k = args.rows, args.clusters
     nbytes = n * k * 4
     tmp = None
-    if nbytes > args.mmap_above:
-        tmp = Path(tempfile.mkdtemp(dir=args.tmpdir)) / "logits.npy"
-    logits = make_logits(n, k, args.seed, tmp)
-    l2h.fit(logits[:2000])  # compile (or load cached) kernels outside the timings
+    if args.data_dir:  # a kept (or reused) file, memory-mapped
+        logits = np.load(_data_file(Path(args.data_dir), n, k, args.seed), mmap_mode="r")
+        for lo in range(0, n, 65536):  # warm the page cache
+            float(np.asarray(logits[lo : lo + 65536]).sum())
+    else:
+        if nbytes > args.mmap_above:
+            tmp = Path(tempfile.mkdtemp(dir=args.tmpdir)) / "logits.npy"
+        logits = make_logits(n, k, args.seed, tmp)
+    warm_kernels(logits)
     t_exp = exp_pass(logits)
     rows = [("exp pass (1 thread)", t_exp, None)]
     with warnings.catch_warnings():
@@ -184,7 +211,7 @@ def run(args) -> None:
     t_fit = rows[1][1]
     print(
         f"\nN={n:,} K={k:,} float32, {nbytes / 2**20:,.0f} MiB, "
-        f"{'memory-mapped' if tmp else 'in memory'}, {os.cpu_count()} CPUs"
+        f"{'memory-mapped' if tmp or args.data_dir else 'in memory'}, {os.cpu_count()} CPUs"
     )
     print(f"{'method':<26}{'seconds':>10}{'x exp pass':>12}{'fit speed-up':>14}{'same steps':>12}")
     for name, seconds, steps in rows:
@@ -205,6 +232,142 @@ def run(args) -> None:
         tmp.parent.rmdir()
 
 
+# ----------------------------------------------------------------------------- fresh processes
+
+FRESH_SIZES = ("1000x10", "10000x100", "50000x1000", "200000x1000", "1281167x1000")
+CROSSOVER_SIZES = (
+    "20000x100", "50000x100", "100000x100", "200000x100", "500000x100",
+    "5000x1000", "10000x1000", "20000x1000", "50000x1000",
+)  # fmt: skip
+
+
+def child(argv: list[str]) -> None:
+    """One timed unit of --fresh-process: load a ``.npy`` file, fit, print a digest of the steps.
+
+    ``argv``: ``l2h|listing PATH [numpy|compiled]``. Imports only what that code needs.
+    """
+    what, path = argv[0], argv[1]
+    if what == "l2h":
+        import l2h
+
+        if len(argv) > 2:  # force a path (for --crossover)
+            from l2h import algorithm
+
+            algorithm._NUMPY_ELEMENTS = 2**62 if argv[2] == "numpy" else -1
+            algorithm._NUMPY_CLUSTERS = 2**62
+        logits = np.load(path, mmap_mode="r")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            steps = l2h.fit(logits).steps
+    else:
+        logits = np.load(path, mmap_mode="r")
+        steps = listing(np.asarray(logits, np.float64))
+    import zlib
+
+    print(zlib.crc32(repr(steps).encode()))
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    n, k = text.lower().split("x")
+    return int(n), int(k)
+
+
+def _data_file(folder: Path, n: int, k: int, seed: int) -> Path:
+    """The benchmark's logits of this size as a ``.npy`` file in ``folder`` (made once)."""
+    path = folder / f"logits_{n}x{k}_seed{seed}.npy"
+    if not path.exists():
+        part = path.with_suffix(".part.npy")
+        make_logits(n, k, seed, part)
+        part.rename(path)
+    return path
+
+
+def _run_child(args: list[str], env: dict | None = None) -> tuple[float, str]:
+    """Wall seconds of a new Python process running :func:`child`, and what it printed."""
+    import subprocess
+
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+    return seconds, done.stdout.strip()
+
+
+def _median_child(args: list[str], repeat: int) -> tuple[float, str]:
+    runs = [_run_child(args) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), runs[-1][1]
+
+
+def _cold_child(args: list[str]) -> float:
+    """Wall seconds of a child with an empty numba cache (the first run after install)."""
+    with tempfile.TemporaryDirectory(prefix="l2h-numba-cache-") as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        return _run_child(args, env)[0]
+
+
+def fresh_process(args) -> None:
+    """``l2h.fit`` and the listing, each in new Python processes, at several sizes."""
+    folder = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(dir=args.tmpdir))
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = [_parse_size(s) for s in args.sizes or FRESH_SIZES]
+    measured: dict[int, tuple[int, float]] = {}  # K -> largest N whose listing was run
+    print(
+        f"fresh processes (import + load + fit), median of {args.repeat}; the listing is "
+        f"run up to {int(args.listing_max_elements):,} logits and extrapolated linearly in N "
+        "above (every step of it scans all N rows)"
+    )
+    header = (
+        f"{'N x K':>14}{'listing s':>12}{'l2h.fit s':>11}{'ratio':>8}{'same steps':>12}"
+        f"{'first run s':>13}{'extra s':>9}"
+    )
+    print(header)
+    for n, k in sizes:
+        path = str(_data_file(folder, n, k, args.seed))
+        _run_child(["l2h", path])  # the kernel cache is warm (and the file in the page cache)
+        t_fit, digest = _median_child(["l2h", path], args.repeat)
+        if n * k <= args.listing_max_elements:
+            t_listing, ref = _median_child(["listing", path], args.repeat)
+            measured[k] = (n, t_listing)
+            same, listing_text = str(digest == ref), f"{t_listing:.3f}"
+        elif k in measured:
+            n0, t0 = measured[k]
+            t_listing, same, listing_text = t0 * n / n0, "-", f"~{t0 * n / n0:.3f}"
+        else:
+            t_listing, same, listing_text = float("nan"), "-", "-"
+        cold = _cold_child(["l2h", path]) if not args.no_cold else float("nan")
+        print(
+            f"{f'{n}x{k}':>14}{listing_text:>12}{t_fit:>11.3f}{t_fit / t_listing:>8.3f}"
+            f"{same:>12}{cold:>13.2f}{cold - t_fit:>9.2f}",
+            flush=True,
+        )
+    if not args.data_dir:
+        for f in folder.glob("*.npy"):
+            f.unlink()
+        folder.rmdir()
+
+
+def crossover(args) -> None:
+    """Fresh-process ``l2h.fit`` with the NumPy path and with the compiled path."""
+    folder = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(dir=args.tmpdir))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"fresh processes, median of {args.repeat}")
+    print(f"{'N x K':>14}{'NumPy path s':>14}{'compiled s':>12}{'faster':>10}")
+    for n, k in [_parse_size(s) for s in args.sizes or CROSSOVER_SIZES]:
+        path = str(_data_file(folder, n, k, args.seed))
+        _run_child(["l2h", path, "compiled"])  # warm cache and page cache
+        t_numpy, a = _median_child(["l2h", path, "numpy"], args.repeat)
+        t_jit, b = _median_child(["l2h", path, "compiled"], args.repeat)
+        assert a == b, f"the two paths gave different steps at {n}x{k}"
+        faster = "NumPy" if t_numpy < t_jit else "compiled"
+        print(f"{f'{n}x{k}':>14}{t_numpy:>14.3f}{t_jit:>12.3f}{faster:>10}", flush=True)
+    if not args.data_dir:
+        for f in folder.glob("*.npy"):
+            f.unlink()
+        folder.rmdir()
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -222,12 +385,43 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--tmpdir", default=None, help="where the memory-mapped file goes")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of l2h.fit and its pass (median reported)"
+        "--repeat",
+        type=int,
+        help="runs of each timing, median reported (default 3; 5 with --fresh-process)",
     )
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument(
+        "--fresh-process",
+        action="store_true",
+        help="time l2h.fit and the listing each in new processes at --sizes",
+    )
+    parser.add_argument(
+        "--crossover",
+        action="store_true",
+        help="fresh-process l2h.fit on its NumPy path and its compiled path at --sizes",
+    )
+    parser.add_argument("--sizes", nargs="+", help="NxK sizes for --fresh-process/--crossover")
+    parser.add_argument(
+        "--listing-max-elements",
+        type=float,
+        default=5e7,
+        help="--fresh-process runs the listing up to this many logits, extrapolates above",
+    )
+    parser.add_argument("--no-cold", action="store_true", help="skip the empty-cache runs")
+    parser.add_argument("--data-dir", help="keep (and reuse) the logits files here")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child)
     if args.quick:
         args.rows, args.clusters = 5000, 50
+    if args.fresh_process:
+        args.repeat = args.repeat or 5
+        return fresh_process(args)
+    if args.crossover:
+        args.repeat = args.repeat or 5
+        return crossover(args)
+    args.repeat = args.repeat or 3
     run(args)
 
 

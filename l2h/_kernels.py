@@ -9,12 +9,25 @@ kernel per chunk (:func:`summarise_rows_float32`) with the vectorised exp of
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-from l2h._vexp import bits_to_float32, exp_nonpositive
+from l2h._vexp import exp_diff_float32, prefetch
 
-_OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
+# Only the kernels called from Python are cached (with their callees linked in): helpers
+# compiled on their own and written to the cache would only slow the first run down.
+_OPTS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+_ENTRY = {**_OPTS, "cache": True}
+
+# A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
+# from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
+# Float32 logits: their exponentials are float32 (0 below 1.2e-38), so the bar is higher.
+TINY = 1e-200
+TINY_FLOAT32 = 2.0**-64
 
 
 @nb.njit(**_OPTS)
@@ -53,7 +66,7 @@ def _lane_max(xi):  # pragma: no cover - compiled
     return a4 if a4 > a0 else a0
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def prepare_rows(x, lo, hi, out, row_max, bad):  # pragma: no cover - compiled
     """For rows ``lo <= i < hi``: ``out[i - lo] = x[i] - max(x[i])`` in float64.
 
@@ -151,10 +164,10 @@ def pairwise_sum(a, stack, values):  # pragma: no cover - compiled
     """
     n = a.shape[0]
     if n <= _PW_BLOCK:
-        return _pairwise_block(a, 0, n)
+        return _pairwise_block(a, np.int64(0), n)
     stack[0, 0], stack[0, 1], stack[0, 2] = 0, n, 0  # (start, length, halves done)
     depth = 1
-    count = 0
+    count = np.int64(0)  # not a literal 0: one specialisation of callees
     while depth:
         lo, m, done = stack[depth - 1, 0], stack[depth - 1, 1], stack[depth - 1, 2]
         if m <= _PW_BLOCK:
@@ -177,7 +190,7 @@ def pairwise_sum(a, stack, values):  # pragma: no cover - compiled
     return values[0]
 
 
-@nb.njit(nogil=True, cache=True, fastmath=True)
+@nb.njit(nogil=True, fastmath=True)
 def _sum_below(ei, threshold):  # pragma: no cover - compiled
     """Sum of the entries below ``threshold`` and the number of entries equal to it."""
     total = 0.0
@@ -208,15 +221,15 @@ def _strands(e, width, peak, total):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _eighth_largest(values, n):  # pragma: no cover - compiled
-    """The 8th largest of values[:n] (n >= 8, values >= 0), without branches.
+def _eighth(values, n):  # pragma: no cover - compiled
+    """The 8th largest of ``values[:n]`` (-inf when ``n < 8``), branch-free.
 
     Each value is pushed through eight sorted registers (max stays, min moves on): a fixed
     sequence of min/max operations, so no branch depends on the data.
     """
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -1.0
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -np.inf
     for r in range(n):
-        v = values[r]
+        v = np.float64(values[r])
         s0, v = max(s0, v), min(s0, v)
         s1, v = max(s1, v), min(s1, v)
         s2, v = max(s2, v), min(s2, v)
@@ -229,30 +242,32 @@ def _eighth_largest(values, n):  # pragma: no cover - compiled
 
 
 @nb.njit(**_OPTS)
-def _strand_bar(peak, width, cols, sup):  # pragma: no cover - compiled
-    """The 8th largest of peak[:width] (width > 32), and the columns that may reach it.
+def _peak_bar(peak, width, cols, sup):  # pragma: no cover - compiled
+    """The 8th largest strand maximum: a bar that at least 8 entries of the row reach.
 
-    First the 8th largest of the maxima of 16 runs of consecutive columns (a lower bound:
-    those are 8 distinct columns); only the columns at or above it (``cols[:n]``, about a
-    dozen) go through the branch-free selection of :func:`_eighth_largest`.
+    First a lower bound: the 8th largest of the maxima of 16 interleaved runs of strand
+    columns (vectorised); the columns reaching it (``cols[:n]``, about a dozen) then go
+    through the exact selection. Returns ``(bar, n)``; ``width >= 8``.
     """
-    run = (width + 15) // 16
-    n_runs = 0
-    for lo in range(0, width, run):
-        best = peak[lo]
-        for r in range(lo + 1, min(lo + run, width)):
-            v = peak[r]
-            best = v if v > best else best
-        sup[n_runs] = best
-        n_runs += 1
-    floor = _eighth_largest(sup, n_runs)
-    n = 0
+    runs = min(16, width)
+    for q in range(runs):
+        sup[q] = peak[q]
+    full = width // runs
+    for t in range(1, full):
+        for q in range(runs):
+            v = peak[t * runs + q]
+            sup[q] = v if v > sup[q] else sup[q]
+    for r in range(full * runs, width):
+        v = peak[r]
+        sup[r - full * runs] = v if v > sup[r - full * runs] else sup[r - full * runs]
+    floor = _eighth(sup, runs)
+    n = np.int64(0)  # not a literal 0: one specialisation of callees
     for r in range(width):  # branch-free compaction
         cols[n] = r
         n += peak[r] >= floor
     for q in range(n):
         sup[q] = peak[cols[q]]
-    return _eighth_largest(sup, n), n
+    return _eighth(sup, n), n
 
 
 @nb.njit(**_OPTS)
@@ -264,7 +279,7 @@ def _candidates(e, width, peak, cols, n, bar, cand_j, cand_v, tail, s):  # pragm
     ``s`` plus the columns past ``8 * width`` (which no strand sum holds).
     """
     k = e.shape[0]
-    nc = 0
+    nc = np.int64(0)  # not a literal 0: one specialisation of callees
     for q in range(n):
         r = cols[q]
         if peak[r] >= bar:
@@ -304,7 +319,7 @@ def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
     sorted only when it had to be selected from more candidates than m.
 
     Columns ``r, r + width, ..., r + 7 * width`` form a strand group. The 8th largest group
-    maximum (the *bar*, :func:`_strand_bar`) is reached by at least 8 entries, so it is at
+    maximum (the *bar*, :func:`_peak_bar`) is reached by at least 8 entries, so it is at
     most the 8th largest entry: only entries at or above it (in the groups whose maximum
     reaches it, and among the few columns past ``8 * width``) are candidates. ``peak``,
     ``total``, ``cols`` and ``sup`` (K) are scratch. When exactly m entries reach the bar,
@@ -313,13 +328,13 @@ def _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: 
     k = ei.shape[0]
     m = ti.shape[0]
     width = k // _STRIDES
-    count = 0
+    count = np.int64(0)  # not a literal 0: one specialisation of callees
     if width <= 4 * m or m != _BAR_RANK:
         for j in range(k):
             count = _offer(ti, te, count, j, ei[j])
         return count
     _strands(ei, width, peak, total)
-    bar, n = _strand_bar(peak, width, cols, sup)
+    bar, n = _peak_bar(peak, width, cols, sup)
     nc, _, _ = _candidates(ei, width, peak, cols, n, bar, cand_j, cand_v, 0.0, 0.0)
     if nc == m:
         for t in range(m):
@@ -369,8 +384,76 @@ def _first_argmax(ei, s, ti, te, count):  # pragma: no cover - compiled
     return best
 
 
+def _tiny(x):  # pragma: no cover - replaced by the overload in compiled code
+    """TINY for these logits' dtype."""
+    return TINY_FLOAT32 if x.dtype == np.float32 else TINY
+
+
+@overload(_tiny)
+def _tiny_for(x):  # pragma: no cover - compiled
+    tiny = TINY_FLOAT32 if x.dtype == types.float32 else TINY
+    return lambda x: tiny
+
+
 @nb.njit(**_OPTS)
-def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cover - compiled
+def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
+    """Argmax and max of the softmax of row i over the columns not in the group."""
+    k = x.shape[1]
+    best = -1
+    peak = 0.0
+    for j in range(k):
+        if not in_group[j]:
+            v = np.float64(x[i, j])
+            if best < 0 or v > peak:
+                best = j
+                peak = v
+    total = 0.0
+    for j in range(k):
+        if not in_group[j]:
+            total += math.exp(np.float64(x[i, j]) - peak)
+    return best, 1.0 / total
+
+
+@nb.njit(**_OPTS)
+def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
+    """Argmax and probability of row i's softmax over the columns not in the group.
+
+    From the row's top list ``ti/te`` (-1 / 0 where unused) and ``rest``, the sum of the
+    row's entries outside both the top list and the group; from the logits when no top
+    entry is outside the group, or the first one is tiny.
+    """
+    first = -1
+    unmasked = 0.0
+    for t in range(ti.shape[0]):
+        j = ti[t]
+        if j < 0:
+            continue
+        if not in_group[j]:
+            v = te[t]
+            if first < 0 or _ranks_before(v, j, te[first], ti[first]):
+                first = t
+            unmasked += v
+    if first < 0 or te[first] < _tiny(x):
+        return _complement_softmax(x, i, in_group)
+    return ti[first], te[first] / (unmasked + rest)
+
+
+@nb.njit(**_OPTS)
+def _singleton_move(x, i, a, ti, te, tail, in_group, target, prob):  # pragma: no cover
+    """Row ``i``'s first re-assignment, when its cluster ``a`` alone is the lowest-score group.
+
+    It gathers nothing (``a`` is in the row's top set) and its in-group sum is 0, so it only
+    depends on the row's summary: computed in the pass, while the row is in cache, with the
+    arithmetic of the merge steps (:func:`_masked_argmax`, ``rest = tail``).
+    ``in_group`` is zero scratch (K), left as found.
+    """
+    in_group[a] = True
+    target[i], prob[i] = _masked_argmax(x, i, ti, te, max(tail - 0.0, 0.0), in_group)
+    in_group[a] = False
+
+
+@nb.njit(**_ENTRY)
+def summarise_rows(x, e, lo, conf, top_idx, top_e, tail, assign, target, prob):  # pragma: no cover
     """Per row ``r`` of ``e = exp(x - max)`` (logits row ``lo + r``): the row's summary.
 
     ``conf`` receives ``1 / sum`` with NumPy's summation order (the largest probability, as
@@ -379,10 +462,13 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
     order; unused slots (K < m) hold -1 and 0. ``tail`` is the sum of the other entries,
     accumulated directly (never as a difference). ``assign`` is the first index of the
     largest *probability* ``e / s``, which is how the listing's argmax of the softmax
-    resolves values that differ in ``e`` but round to the same probability.
+    resolves values that differ in ``e`` but round to the same probability. ``target`` and
+    ``prob`` receive the row's singleton move (:func:`_singleton_move`; ``x`` holds the
+    logits, read only for rows whose move must be recomputed from them).
     """
     k = e.shape[1]
     peak, total, cols, sup, cand_j, cand_v = _row_scratch(k)
+    in_group = np.zeros(k, np.bool_)
     stack = np.empty((64, 3), np.int64)
     values = np.empty(64, np.float64)
     for r in range(e.shape[0]):
@@ -397,118 +483,179 @@ def summarise_rows(e, lo, conf, top_idx, top_e, tail, assign):  # pragma: no cov
         count = _select_top(ei, ti, te, peak, total, cols, sup, cand_j, cand_v)
         tail[i] = _tail_sum(ei, te, count)
         assign[i] = _first_argmax(ei, s, ti, te, count)
+        _singleton_move(x, i, assign[i], ti, te, tail[i], in_group, target, prob)
 
 
 # ----------------------------------------------------------------------------- float32 pass
 
 
 @nb.njit(**_OPTS)
-def _float32_max(xi):  # pragma: no cover - compiled
-    """Largest value of a float32 row and whether every value is finite.
+def _strand_peaks(xi, width, peak):  # pragma: no cover - compiled
+    """``peak[r]``: the largest logit of the strand group ``r, r + width, ..., r + 7 width``.
 
-    Computed on the bits: ``v ^ ((v >> 31) & 0x7fffffff)`` orders float32 bit patterns like
-    their values as int32, so the loop is an integer max/min that LLVM vectorises. NaN and
-    +inf sort above every finite value, -inf and negative NaN below.
+    Returns whether those ``8 width`` logits are all finite (``v - v`` is 0 only for finite
+    ``v``; a NaN never wins a comparison, so the maxima of finite rows are exact). Vectorised
+    over ``r``, 16 lanes wide.
     """
-    xb = xi.view(np.int32)
-    hi = np.int32(-2147483648)
-    lo = np.int32(2147483647)
-    for j in range(xb.shape[0]):
-        v = xb[j]
-        v = v ^ ((v >> 31) & np.int32(0x7FFFFFFF))
-        hi = max(hi, v)
-        lo = min(lo, v)
-    finite = hi < np.int32(0x7F800000) and lo > np.int32(-2139095041)  # +inf, -inf keys
-    top = hi ^ ((hi >> 31) & np.int32(0x7FFFFFFF))
-    return np.float64(bits_to_float32(np.int32(top))), finite
+    finite = True
+    for r in range(width):
+        v = xi[r]
+        best = v
+        ok = v - v == 0
+        for w in range(1, _STRIDES):
+            v = xi[r + w * width]
+            best = v if v > best else best
+            ok &= v - v == 0
+        peak[r] = best
+        finite &= ok
+    return finite
 
 
-@nb.njit(**_OPTS)
-def _exp_shifted(xi, m, e):  # pragma: no cover - compiled
-    """e[j] = exp(xi[j] - m) in float64 (vectorised)."""
+@nb.njit(nogil=True, fastmath={"contract"})
+def _exp_row(xi, m, e):  # pragma: no cover - compiled
+    """``e[j] = exp(x_j - m)`` in float32 (vectorised 16 lanes wide: a loop that also added
+    in float64 would run 8 lanes wide)."""
     for j in range(xi.shape[0]):
-        e[j] = exp_nonpositive(np.float64(xi[j]) - m)
+        e[j] = exp_diff_float32(xi[j], m)
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def _sum_where_below(peak, total, n, bar):  # pragma: no cover - compiled
-    """Sum of total[r] over r < n with peak[r] < bar, and of all total[r] (vectorised)."""
-    below = 0.0
-    everything = 0.0
-    for r in range(n):
-        v = total[r]
-        everything += v
-        below += v if peak[r] < bar else 0.0
-    return below, everything
+@nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
+def _sum_row(e, xi, bar):  # pragma: no cover - compiled
+    """The sum of ``e`` in float64, and of the entries whose logit is below ``bar``.
+
+    Vectorised: float64 partial sums in any order (for float32-accurate terms the order
+    costs no accuracy that matters).
+    """
+    s = 0.0
+    tail = 0.0
+    for j in range(xi.shape[0]):
+        v = np.float64(e[j])
+        s += v
+        tail += v if xi[j] < bar else 0.0
+    return s, tail
 
 
 @nb.njit(**_OPTS)
-def _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v):  # pragma: no cover
-    """Top set, its count, the row sum and the tail of a row of exponentials ``e``.
+def _trim(xi, e, cand_j, nc, ti, te, taken):  # pragma: no cover - compiled
+    """Keep the first ``ti.shape[0]`` candidates by logit (descending), then column (rows
+    with ties at the bar, or several candidates in one strand group); return their count
+    and the sum of the exponentials of the others, which join the tail. ``taken`` is
+    boolean scratch (K, all False; left so)."""
+    rest = 0.0
+    for _ in range(nc - ti.shape[0]):  # drop the last candidate, nc - 8 times (usually 1-2)
+        worst = -1
+        for c in range(nc):
+            j = cand_j[c]
+            if not taken[c] and (
+                worst < 0
+                or xi[j] < xi[cand_j[worst]]
+                or (xi[j] == xi[cand_j[worst]] and j > cand_j[worst])
+            ):
+                worst = c
+        rest += np.float64(e[cand_j[worst]])
+        taken[worst] = True
+    t = 0
+    for c in range(nc):
+        if not taken[c]:
+            ti[t] = cand_j[c]
+            te[t] = e[cand_j[c]]
+            t += 1
+        taken[c] = False
+    return t, rest
 
-    The bar is the 8th largest strand maximum (see :func:`_select_top`); the top set is
-    every entry at or above it when that is at most ``ti.shape[0]`` entries (any entry left
-    out is then smaller than all of them), else the first 8 by value and index. The row sum
-    and the tail are added from the strand sums, so no difference of sums is ever taken.
+
+@nb.njit(**_OPTS)
+def _summarise_row32(xi, ti, te, e, peak, cols, sup, cand_j, taken):  # pragma: no cover
+    """Summary of one float32 row (see :func:`summarise_rows_float32`).
+
+    Returns ``(row max, finite, count, row sum, tail)``; ``ti/te`` receive the top set.
     """
-    k = e.shape[0]
-    cap = ti.shape[0]
-    width = k // _STRIDES
-    _strands(e, width, peak, total)
-    bar, n = _strand_bar(peak, width, cols, sup)
-    tail, s = _sum_where_below(peak, total, width, bar)
-    nc, tail, s = _candidates(e, width, peak, cols, n, bar, cand_j, cand_v, tail, s)
-    if nc <= cap:
+    k = xi.shape[0]
+    width = k // _STRIDES if k >= 8 * _STRIDES else 0  # narrow rows: all columns "left over"
+    finite = _strand_peaks(xi, width, peak)
+    m = -np.inf
+    for r in range(width):
+        m = max(m, np.float64(peak[r]))
+    for j in range(_STRIDES * width, k):
+        v = xi[j]
+        m = max(m, np.float64(v))
+        finite &= v - v == 0
+        sup[j - _STRIDES * width] = v
+    if not finite:
+        return m, False, 0, 1.0, 0.0
+    if width:
+        bar, n = _peak_bar(peak, width, cols, sup)
+    else:  # every logit is a candidate when there are fewer than 8
+        bar, n = _eighth(sup, k), 0
+    m32 = np.float32(m)
+    bar32 = np.float32(bar)  # a logit's value (or -inf): exact
+    _exp_row(xi, m32, e)
+    s, tail = _sum_row(e, xi, bar32)
+    nc = np.int64(0)  # not a literal 0: one specialisation of callees
+    for q in range(n):  # strand groups that reach the bar
+        r = cols[q]
+        if peak[r] >= bar32:
+            for w in range(_STRIDES):
+                j = r + w * width
+                cand_j[nc] = j
+                nc += xi[j] >= bar32
+    for j in range(_STRIDES * width, k):  # the columns no strand holds
+        cand_j[nc] = j
+        nc += xi[j] >= bar32
+    if nc <= ti.shape[0]:
         for c in range(nc):
             ti[c] = cand_j[c]
-            te[c] = cand_v[c]
-        return nc, s, tail
-    count = 0  # more entries reach the bar than fit: keep the first 8 exactly
-    for c in range(nc):
-        count = _offer(ti[:_BAR_RANK], te[:_BAR_RANK], count, cand_j[c], cand_v[c])
-    for c in range(nc):
-        kept = False
-        for t in range(count):
-            kept |= ti[t] == cand_j[c]
-        tail += 0.0 if kept else cand_v[c]
-    return count, s, tail
+            te[c] = e[cand_j[c]]
+        return m, True, nc, s, tail
+    count, rest = _trim(xi, e, cand_j, nc, ti, te, taken)
+    return m, True, count, s, tail + rest
 
 
-@nb.njit(**_OPTS)
+@nb.njit(**_ENTRY)
 def summarise_rows_float32(
-    x, lo, hi, row_max, bad, conf, top_idx, top_e, tail, assign
+    x, lo, hi, row_max, bad, conf, top_idx, top_e, tail, assign, target, prob
 ):  # pragma: no cover - compiled
     """The row summaries of float32 logits rows ``lo <= i < hi``, read straight from ``x``.
 
-    Like ``prepare_rows`` + NumPy ``exp`` + :func:`summarise_rows`, fused per row, with
-    :func:`l2h._vexp.exp_nonpositive` for the exponentials (within 2.2 ulp of NumPy's) and
-    the row sum added in strand order instead of NumPy's: confidences agree with SciPy's to
-    a few ulp instead of bit for bit. The top list is a *top set* of at least 8 entries (up
-    to ``top_idx.shape[1]``): every entry outside it is smaller than every entry in it.
-    Rows with fewer than 264 columns use the exact top-8 selection of the float64 path.
+    Per row, three passes over its K logits: the row maximum and, per strand group (columns
+    ``r, r + K // 8, ...``), the largest logit (one vectorised pass; also flags NaN and
+    infinite values); the *bar*, the 8th largest group maximum (:func:`_peak_bar`), which at
+    least 8 logits reach; then one vectorised pass of
+    :func:`l2h._vexp.exp_diff_float32` that sums the exponentials, all of them and those of
+    the logits below the bar (the tail). The top set is every logit at or above the bar
+    when there are at most ``top_idx.shape[1]`` of them (else the first 8 by logit, then
+    column; the others join the tail), so every logit outside it is smaller than every
+    logit in it. Exponentials are float32-accurate (within 1 ulp of the correctly rounded
+    float32 ``exp`` of the exact difference); sums are in float64. ``target``/``prob``
+    receive the row's singleton move (:func:`_singleton_move`).
     """
     k = x.shape[1]
-    e = np.empty(k, np.float64)
-    peak, total, cols, sup, cand_j, cand_v = _row_scratch(k)
-    small = k // _STRIDES <= 4 * _BAR_RANK
+    e = np.empty(k, np.float32)
+    peak = np.empty(k, np.float32)
+    cols = np.empty(k, np.int64)
+    sup = np.empty(k + 16, np.float32)
+    cand_j = np.empty(k, np.int64)
+    taken = np.zeros(k, np.bool_)
+    in_group = np.zeros(k, np.bool_)
+    per_line = 64 // x.itemsize
     for i in range(lo, hi):
+        if i + 1 < hi:  # the next row's lines: rows are pages apart, where prefetchers stop
+            for j in range(0, k, per_line):
+                prefetch(x, (i + 1) * k + j)
         xi = x[i]
-        m, finite = _float32_max(xi)
-        row_max[i] = m
-        bad[i] = not finite
-        _exp_shifted(xi, m, e)
         ti = top_idx[i]
         te = top_e[i]
-        ti[:] = -1
-        te[:] = 0.0
-        if small:
-            s = 0.0
-            for j in range(k):
-                s += e[j]
-            t8, e8 = ti[:_BAR_RANK], te[:_BAR_RANK]
-            count = _select_top(e, t8, e8, peak, total, cols, sup, cand_j, cand_v)
-            tail[i] = _tail_sum(e, e8, count)
-        else:
-            count, s, tail[i] = _summarise_e(e, ti, te, peak, total, cols, sup, cand_j, cand_v)
+        for t in range(ti.shape[0]):
+            ti[t] = -1
+            te[t] = 0.0
+        m, finite, count, s, tail[i] = _summarise_row32(
+            xi, ti, te, e, peak, cols, sup, cand_j, taken
+        )
+        row_max[i] = m
+        bad[i] = not finite
         conf[i] = 1.0 / s
-        assign[i] = _first_argmax(e, s, ti, te, count)
+        if finite:
+            assign[i] = _first_argmax(e, s, ti, te, count)
+            _singleton_move(x, i, assign[i], ti, te, tail[i], in_group, target, prob)
+        else:
+            assign[i] = 0

@@ -6,9 +6,10 @@ planned (:func:`plan_step`: the rows of the lowest-score group and, per cluster,
 columns its rows have not summed yet), its rows are re-assigned (:func:`reassign_rows`,
 shared between threads when large), and :func:`finish_step` picks the most-taken group and
 links the two groups. Steps below the threading threshold run all three in one call
-(:func:`run_step`). A step whose group is a single cluster visits no row: its rows' moves
-only depend on their summaries, so they are computed once after the pass
-(:func:`singleton_moves`, :func:`singleton_masses`) and the step just merges
+(:func:`run_step`, the one entry point of a step, so that the kernels compile once). A step
+whose group is a single cluster visits no row: its rows' moves only depend on their
+summaries, so the pass computes them (:func:`l2h._kernels._singleton_move`),
+:func:`group_rows` sums them per cluster, and the step just merges
 (:func:`singleton_step`).
 """
 
@@ -18,26 +19,41 @@ import math
 
 import numba as nb
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-from l2h._kernels import _ranks_before, pairwise_sum
-from l2h._vexp import exp_nonpositive, prefetch, trailing_zeros
+from l2h._kernels import _masked_argmax
+from l2h._vexp import exp_diff_float32, exp_nonpositive, prefetch, trailing_zeros
 
-# A row's first unmasked entry smaller than this (relative to the row maximum) is recomputed
-# from the logits, shifted by the unmasked maximum, so no precision is lost to underflow.
-TINY = 1e-200
-
-_OPTS = {"nogil": True, "cache": True, "boundscheck": False, "error_model": "numpy"}
+# Only the kernels called from Python are cached (with their callees linked in): helpers
+# compiled on their own and written to the cache would only slow the first run down.
+_OPTS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+_ENTRY = {**_OPTS, "cache": True}
 
 
 @nb.njit(**_OPTS)
-def cluster_stats(assign, conf, k):  # pragma: no cover - compiled
-    """Rows grouped by cluster, and each cluster's confidence sum and mean.
+def _sort(a, n):  # pragma: no cover - compiled
+    """Sort ``a[:n]`` in place (Shell sort; small code, so quick to compile, unlike np.sort)."""
+    gap = 1
+    while gap < n // 3:
+        gap = 3 * gap + 1
+    while gap > 0:
+        for i in range(gap, n):
+            v = a[i]
+            j = i
+            while j >= gap and a[j - gap] > v:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = v
+        gap //= 3
 
-    Returns ``(order, counts, offsets, sorted_conf, sums, means)``: ``order`` lists the rows
-    cluster by cluster, in row order within a cluster (a stable counting sort), and the
-    sums are ``np.sum`` of the cluster's confidences in row order, bit for bit (NumPy's
-    pairwise order), the means that sum divided by the count, as ``np.mean`` computes them.
-    An empty cluster has sum and mean 0.
+
+@nb.njit(inline="always", **_OPTS)
+def _cluster_order(assign, conf, k):  # pragma: no cover - compiled
+    """Rows grouped by cluster: ``(order, counts, offsets, sorted_conf)``.
+
+    ``order`` lists the rows cluster by cluster, in row order within a cluster (a stable
+    counting sort); cluster ``c``'s confidences are ``sorted_conf[offsets[c]:offsets[c + 1]]``.
     """
     n = assign.shape[0]
     counts = np.zeros(k, np.int64)
@@ -54,15 +70,17 @@ def cluster_stats(assign, conf, k):  # pragma: no cover - compiled
         order[fill[c]] = i
         sorted_conf[fill[c]] = conf[i]
         fill[c] += 1
-    sums = np.zeros(k, np.float64)
-    means = np.zeros(k, np.float64)
-    stack = np.empty((64, 3), np.int64)
-    values = np.empty(64, np.float64)
-    for c in range(k):
-        if counts[c]:
-            sums[c] = pairwise_sum(sorted_conf[offsets[c] : offsets[c + 1]], stack, values)
-            means[c] = sums[c] / counts[c]
-    return order, counts, offsets, sorted_conf, sums, means
+    return order, counts, offsets, sorted_conf
+
+
+@nb.njit(**_ENTRY)
+def group_rows(assign, conf, target, prob, k):  # pragma: no cover - compiled
+    """The rows cluster by cluster, and each cluster's singleton masses (one kernel, so one
+    compilation): ``(order, counts, offsets, sorted_conf, ptr, moved_to, moved_mass)``, see
+    :func:`_cluster_order` and :func:`_singleton_masses`."""
+    order, counts, offsets, sorted_conf = _cluster_order(assign, conf, k)
+    ptr, moved_to, moved_mass = _singleton_masses(order, offsets, target, prob, k)
+    return order, counts, offsets, sorted_conf, ptr, moved_to, moved_mass
 
 
 @nb.njit(**_OPTS)
@@ -132,7 +150,7 @@ def plan_step(
     lists = np.empty(4 * g + 16, np.int64)
     n_covs = 0
     used = 0
-    n = 0
+    n = np.int64(0)  # not a literal 0: one specialisation of callees
     volume = 0
     for s in range(g):
         c = clusters[s]
@@ -146,7 +164,8 @@ def plan_step(
                 seen[members[t]] = True
             if used + 2 * g > lists.shape[0]:
                 grown = np.empty(2 * lists.shape[0] + 2 * g, np.int64)
-                grown[:used] = lists[:used]
+                for t in range(used):
+                    grown[t] = lists[t]
                 lists = grown
             slot = n_covs
             slot_start[slot] = used
@@ -155,7 +174,7 @@ def plan_step(
                     lists[used] = clusters[u]
                     used += 1
             slot_end[slot] = used
-            lists[slot_start[slot] : used].sort()  # ascending columns: a row is read in order
+            _sort(lists[slot_start[slot] :], used - slot_start[slot])  # a row is read in order
             line_start[slot] = used
             last_line = -1
             for t in range(slot_start[slot], slot_end[slot]):
@@ -186,49 +205,6 @@ def plan_step(
     if n > sort_above:  # logits rows in memory order: the hardware prefetches far better
         _sort_items(rows, seg, n, marks, seg_of)
     return g, n, volume, spans, lists[:used].copy()
-
-
-@nb.njit(**_OPTS)
-def _complement_softmax(x, i, in_group):  # pragma: no cover - compiled
-    """Argmax and max of the softmax of row i over the columns not in the group."""
-    k = x.shape[1]
-    best = -1
-    peak = 0.0
-    for j in range(k):
-        if not in_group[j]:
-            v = np.float64(x[i, j])
-            if best < 0 or v > peak:
-                best = j
-                peak = v
-    total = 0.0
-    for j in range(k):
-        if not in_group[j]:
-            total += math.exp(np.float64(x[i, j]) - peak)
-    return best, 1.0 / total
-
-
-@nb.njit(**_OPTS)
-def _masked_argmax(x, i, ti, te, rest, in_group):  # pragma: no cover - compiled
-    """Argmax and probability of row i's softmax over the columns not in the group.
-
-    From the row's top list ``ti/te`` (-1 / 0 where unused) and ``rest``, the sum of the
-    row's entries outside both the top list and the group; from the logits when no top
-    entry is outside the group, or the first one is tiny.
-    """
-    first = -1
-    unmasked = 0.0
-    for t in range(ti.shape[0]):
-        j = ti[t]
-        if j < 0:
-            continue
-        if not in_group[j]:
-            v = te[t]
-            if first < 0 or _ranks_before(v, j, te[first], ti[first]):
-                first = t
-            unmasked += v
-    if first < 0 or te[first] < TINY:
-        return _complement_softmax(x, i, in_group)
-    return ti[first], te[first] / (unmasked + rest)
 
 
 _ROW_MAX, _TAIL, _INSIDE = 0, 1, 2  # columns of the per-row state (one cache line a row)
@@ -268,8 +244,8 @@ def _prefetch_lines(x, p, s, spans, cols):  # pragma: no cover - compiled
         prefetch(x, base + min(c + last, k - 1))
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def _sum_exp(values, n, shift):  # pragma: no cover - compiled
+@nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
+def _sum_exp64(values, n, shift):  # pragma: no cover - compiled
     """Sum of exp(values[:n] - shift) (values <= shift), vectorised."""
     total = 0.0
     for u in range(n):
@@ -277,7 +253,30 @@ def _sum_exp(values, n, shift):  # pragma: no cover - compiled
     return total
 
 
-@nb.njit(**_OPTS)
+@nb.njit(nogil=True, fastmath={"reassoc", "nsz"})
+def _sum_exp32(values, n, shift):  # pragma: no cover - compiled
+    """Sum of exp(values[:n] - shift) for float32 values, with the exponential of the
+    float32 pass (:func:`l2h._vexp.exp_diff_float32`), so that a row's in-group sums and its
+    tail add up the same terms."""
+    total = 0.0
+    for u in range(n):
+        total += np.float64(exp_diff_float32(values[u], shift))
+    return total
+
+
+def _sum_exp(values, n, shift):  # pragma: no cover - replaced by the overload in compiled code
+    """Sum of exp(values[:n] - shift), with the exponential of the pass for this dtype."""
+    raise NotImplementedError
+
+
+@overload(_sum_exp)
+def _sum_exp_for(values, n, shift):  # pragma: no cover - compiled
+    if values.dtype == types.float32:
+        return lambda values, n, shift: _sum_exp32(values, n, np.float32(shift))
+    return lambda values, n, shift: _sum_exp64(values, n, shift)
+
+
+@nb.njit(**_ENTRY)
 def reassign_rows(
     x, lo, hi, rows, seg, spans, cols, state, top_idx, top_e, in_group, target, prob,
     is_top, idx, buf,
@@ -345,15 +344,15 @@ def finish_step(
     ``node_sum`` are zero scratch (K and nodes), left as found; ``touched`` is scratch (K).
     Returns ``mtg``.
     """
-    n_touched = 0
+    n_touched = np.int64(0)  # not a literal 0: one specialisation of callees
     for q in range(n):
         c = target[q]
         if mass[c] == 0.0:
             touched[n_touched] = c
             n_touched += 1
         mass[c] += prob[q]
-    hit = np.sort(touched[:n_touched])
-    mtg = _most_taken(lsg, hit, mass, node_sum, node_of, size, score)
+    _sort(touched, n_touched)
+    mtg = _most_taken(lsg, touched[:n_touched], mass, node_sum, node_of, size, score)
     for s in range(g):
         in_group[clusters[s]] = False
     link(lsg, mtg, new, score, size, node_of, head, last, nxt)
@@ -391,27 +390,8 @@ def _most_taken(lsg, hit, mass, node_sum, node_of, size, score):  # pragma: no c
     return mtg
 
 
-@nb.njit(**_OPTS)
-def singleton_moves(
-    x, lo, hi, assign, top_idx, top_e, tail, in_group, target, prob
-):  # pragma: no cover - compiled
-    """Rows ``lo <= i < hi`` re-assigned as :func:`reassign_rows` would in a singleton step.
-
-    A row's first re-assignment with its cluster alone as the group gathers nothing (its own
-    cluster is in its top set) and has an empty in-group sum, so it depends on the row's
-    summary only: computed here once for all rows, in row order, with the same arithmetic.
-    ``in_group`` is zero scratch (K), left as found.
-    """
-    for i in range(lo, hi):
-        a = assign[i]
-        in_group[a] = True
-        rest = max(tail[i] - 0.0, 0.0)
-        target[i], prob[i] = _masked_argmax(x, i, top_idx[i], top_e[i], rest, in_group)
-        in_group[a] = False
-
-
-@nb.njit(**_OPTS)
-def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - compiled
+@nb.njit(inline="always", **_OPTS)
+def _singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - compiled
     """Per cluster, the mass its rows' singleton moves put on each target cluster.
 
     Returns ``(ptr, clusters, masses)``: cluster ``c``'s targets, ascending, are
@@ -426,7 +406,7 @@ def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - com
     touched = np.empty(k, np.int64)
     w = 0
     for c in range(k):
-        n_touched = 0
+        n_touched = np.int64(0)  # not a literal 0: one specialisation of callees
         for p in range(offsets[c], offsets[c + 1]):
             if p + _AHEAD < n:  # rows in cluster order are scattered: fetch ahead
                 prefetch(target, order[p + _AHEAD])
@@ -437,7 +417,8 @@ def singleton_masses(order, offsets, target, prob, k):  # pragma: no cover - com
                 touched[n_touched] = t
                 n_touched += 1
             acc[t] += prob[i]
-        for t in np.sort(touched[:n_touched]):
+        _sort(touched, n_touched)
+        for t in touched[:n_touched]:
             out_c[w] = t
             out_m[w] = acc[t]
             acc[t] = 0.0
@@ -477,33 +458,52 @@ def link(lsg, mtg, new, score, size, node_of, head, last, nxt):  # pragma: no co
     score[mtg] = np.inf
 
 
-@nb.njit(**_OPTS)
+STEP, FINISH = 0, 1  # phases of run_step
+
+
+@nb.njit(**_ENTRY)
 def run_step(
-    x, lsg, new, parallel_above, sort_above, head, last, nxt, size, node_of, score, counts,
-    offsets, order, covered, slot_of, seen, marks, seg_of, clusters, rows, seg, in_group,
-    state, top_idx, top_e, target, prob, is_top, idx, buf, mass, node_sum, touched,
+    x, phase, lsg, new, n, parallel_above, sort_above, shortcut, head, last, nxt, size,
+    node_of, score, counts, offsets, order, covered, slot_of, seen, marks, seg_of, clusters,
+    rows, seg, in_group, state, top_idx, top_e, target, prob, is_top, idx, buf, mass,
+    node_sum, touched, single_ptr, single_to, single_mass,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """One whole step in one call when its work is at most ``parallel_above``.
+    """A merge step: the one entry point of the step kernels, so that they compile once.
 
-    The work is the number of columns gathered plus ``_ROW_COST`` per row.
-
-    Returns ``(mtg, g, n, spans, cols)`` (see :func:`plan_step`); ``mtg`` is -1 when the
-    step is larger: the caller then shares :func:`reassign_rows` between threads and calls
-    :func:`finish_step`.
+    ``phase`` STEP: a step whose group is one cluster (when ``shortcut``) merges from its
+    precomputed masses (:func:`singleton_step`); otherwise the step is planned and, when its
+    work (columns gathered plus ``_ROW_COST`` per row) is at most ``parallel_above``, done
+    whole. Returns ``(mtg, n, spans, cols)`` (see :func:`plan_step`); ``mtg`` is -1 when the
+    step is larger: the caller then shares :func:`reassign_rows` of its ``n`` items between
+    threads and calls phase FINISH (with that ``n``), which picks ``mtg`` and merges.
     """
+    no_spans = np.empty((0, 4), np.int64)
+    no_cols = np.empty(0, np.int64)
+    if phase == FINISH:
+        mtg = finish_step(
+            lsg, new, n, target, prob, clusters, size[lsg], in_group, score, size, node_of,
+            head, last, nxt, mass, node_sum, touched,
+        )  # fmt: skip
+        return mtg, n, no_spans, no_cols
+    if shortcut and size[lsg] == 1:
+        mtg = singleton_step(
+            lsg, new, single_ptr, single_to, single_mass, covered, score, size, node_of, head,
+            last, nxt, mass, node_sum,
+        )  # fmt: skip
+        return mtg, np.int64(0), no_spans, no_cols
     per_line = _columns_per_line(x)
     g, n, volume, spans, cols = plan_step(
         lsg, head, nxt, size, counts, offsets, order, covered, slot_of, sort_above, per_line,
         clusters, rows, seg, in_group, seen, marks, seg_of,
     )  # fmt: skip
     if volume + _ROW_COST * n > parallel_above:
-        return -1, g, n, spans, cols
+        return np.int64(-1), n, spans, cols
     reassign_rows(
-        x, 0, n, rows, seg, spans, cols, state, top_idx, top_e, in_group, target, prob,
-        is_top, idx, buf,
+        x, np.int64(0), n, rows, seg, spans, cols, state, top_idx, top_e, in_group, target,
+        prob, is_top, idx, buf,
     )  # fmt: skip
     mtg = finish_step(
         lsg, new, n, target, prob, clusters, g, in_group, score, size, node_of, head, last,
         nxt, mass, node_sum, touched,
     )  # fmt: skip
-    return mtg, g, n, spans, cols
+    return mtg, n, spans, cols

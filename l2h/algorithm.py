@@ -5,6 +5,10 @@ listing (Figure 4), decision for decision and with the same tie-breaking, but re
 once and re-softmaxes only the rows of the group being merged, using a compact summary of each
 row instead of the whole row.
 
+Inputs of at most ``_NUMPY_ELEMENTS`` logits (and ``_NUMPY_CLUSTERS`` clusters) run the
+listing's arithmetic in plain NumPy (:mod:`l2h._small`): in a fresh process that finishes
+before numba would even have loaded the kernels below. Larger inputs:
+
 How it works
 ------------
 1. One pass over the logits, in row chunks on a thread pool: for each row, its maximum, the
@@ -13,7 +17,7 @@ How it works
    smaller), and the sum of the other exponentials (the *tail*). Float64 logits use
    NumPy's ``exp`` and summation order, so confidences are :func:`scipy.special.softmax`'s
    to the bit; float32 logits (and float16, read as float32) go through one fused kernel
-   with a vectorised float64 ``exp`` (within 3 ulp) and their own summation order.
+   that picks the top set by logit and adds float32-accurate exponentials in float64.
 2. Per-cluster statistics of the confidences (sums and means computed like ``np.sum`` and
    ``np.mean`` on the cluster's points in row order) give every group's score; scores of
    untouched groups never change, so a step only scores the one new group.
@@ -36,6 +40,7 @@ row is re-softmaxed a few times (logarithmic in the range of the scores), not ``
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -44,11 +49,27 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from l2h import _kernels, _steps
+from l2h import _precompile, _small
 from l2h.hierarchy import Hierarchy
+
+
+class _Lazy:
+    """A module imported on first use: the numba kernels load only when a fit needs them."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        module: ModuleType = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+
+_kernels = _Lazy("l2h._kernels")
+_steps = _Lazy("l2h._steps")
 
 __all__ = ["AGGREGATIONS", "EmptyClusterWarning", "fit"]
 
@@ -62,6 +83,11 @@ _CHUNK_ELEMENTS = 1 << 17  # float64 elements per chunk buffer (1 MiB)
 _SINGLE_CLUSTER_SHORTCUT = True  # steps of a single-cluster group use precomputed moves
 _PARALLEL_ELEMENTS = 65_536  # steps with more work than this are shared between threads
 _SORT_ROWS = 512  # a step with more rows handles them in memory order
+# Inputs with at most this many logits, and at most this many clusters, take the NumPy path
+# (l2h._small): in a fresh process it finishes before the numba kernels would have loaded.
+# Measured with `benchmarks/bench_l2h.py --crossover` (see README, "Speed").
+_NUMPY_ELEMENTS = 10_000_000
+_NUMPY_CLUSTERS = 1000
 
 
 class EmptyClusterWarning(UserWarning):
@@ -79,6 +105,8 @@ class RowSummary:
     top_e: np.ndarray  # (N, m) float64, exp(x - row_max) of those columns
     tail: np.ndarray  # (N,) float64, sum of exp(x - row_max) over the other columns
     bad_rows: np.ndarray  # (N,) bool, row has NaN or infinite values
+    target: np.ndarray  # (N,) int64, argmax of the softmax without the row's own cluster
+    prob: np.ndarray  # (N,) float64, and its probability (the row's singleton move)
 
 
 def fit(
@@ -152,32 +180,71 @@ def fit(
 
     Notes
     -----
-    Float64 logits give the listing's steps. Float16/32 logits are computed in float64 from
-    their exact values, so they give the listing's steps on the same values converted to
-    float64. Quantities are computed as the listing does wherever ties can arise, so exact
-    ties resolve to the first candidate as there; other quantities can differ from it in the
-    last bits (float32 confidences by a few ulp), which changes a decision only when two
-    candidates are within rounding error of each other.
+    Precision, per dtype (the listing's own precision on the same dtype, or better):
+
+    * float64: confidences and assignments are :func:`scipy.special.softmax`'s, bit for bit.
+    * float32 (and float16, read as float32): the listing keeps float32 (SciPy's softmax
+      does), so it rounds ``x - max`` to float32 and uses NumPy's float32 ``exp`` (up to 3
+      ulp off). Here each exponential is that of the exact difference, within 1 ulp of the
+      correctly rounded float32 value, and sums are float64: confidences agree with SciPy's
+      softmax of the float64 values to about 3e-8 (relative). Inputs small enough for the
+      NumPy path are computed in float64 from their exact values (SciPy's bits).
+
+    Quantities are computed as the listing does wherever exact ties can arise, so exact ties
+    resolve to the first candidate as there; other quantities can differ from it in the
+    last bits, which changes a decision only when two candidates are within rounding error
+    (float64) or float32 precision (float32) of each other.
     """
     score_fn = _score_function(aggregation)
     x = _validated(logits)
     n_jobs = _n_jobs(n_jobs)
     started = time.perf_counter()
-    summary = summarise(x, n_jobs=n_jobs, progress=progress)
-    n_bad = int(np.count_nonzero(summary.bad_rows))
-    if n_bad:
-        first = int(np.flatnonzero(summary.bad_rows)[0])
-        raise ValueError(
-            f"logits contain NaN or infinite values in {n_bad} of {x.shape[0]} rows "
-            f"(first at row {first})"
-        )
-    if progress:
-        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
-    steps = _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress)
+    path = _steps_in_numpy if uses_numpy_path(x.shape) else _steps_compiled
+    steps = path(x, score_fn, n_jobs=n_jobs, progress=progress, started=started)
     if progress:
         _log(f"{len(steps)} merges", started)
     name = aggregation if isinstance(aggregation, str) else getattr(aggregation, "__name__", None)
     return Hierarchy(x.shape[1], steps, aggregation=name)
+
+
+def uses_numpy_path(shape: tuple[int, int]) -> bool:
+    """Whether :func:`fit` computes logits of this shape in NumPy rather than numba kernels."""
+    n, k = shape
+    return n * k <= _NUMPY_ELEMENTS and k <= _NUMPY_CLUSTERS
+
+
+def _steps_in_numpy(x, score_fn, *, n_jobs: int, progress: bool, started: float) -> list:
+    """The steps on the NumPy path (:mod:`l2h._small`; one thread)."""
+    conf, assign, bad_rows = _small.summarise(x)
+    _check_finite(bad_rows)
+    if progress:
+        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
+    return _merge_numpy(x, assign, conf, score_fn, progress=progress)
+
+
+def _steps_compiled(x, score_fn, *, n_jobs: int, progress: bool, started: float) -> list:
+    """The steps with the numba kernels (loaded, or compiled on a cold cache, on first use)."""
+    x = _read_only(x)  # one type for the kernels, whatever the input's flags
+    compiling = _precompile.start(x.dtype)  # a cold kernel cache only
+    try:
+        summary = summarise(x, n_jobs=n_jobs, progress=progress)
+        _check_finite(summary.bad_rows)
+    except BaseException:
+        _precompile.stop(compiling)
+        raise
+    if progress:
+        _log(f"softmax pass over {x.shape[0]}x{x.shape[1]} logits", started)
+    return _merge(x, summary, score_fn, n_jobs=n_jobs, progress=progress, child=compiling)
+
+
+def _check_finite(bad_rows: np.ndarray) -> None:
+    n_bad = int(np.count_nonzero(bad_rows))
+    if n_bad:
+        first = int(np.flatnonzero(bad_rows)[0])
+        raise ValueError(
+            f"logits contain NaN or infinite values in {n_bad} of {len(bad_rows)} rows "
+            f"(first at row {first})"
+        )
 
 
 # ----------------------------------------------------------------------------- validation
@@ -205,6 +272,14 @@ def _validated(logits) -> np.ndarray:
     return x
 
 
+def _read_only(x: np.ndarray) -> np.ndarray:
+    """A read-only view of ``x``: the kernels then see one array type (numba compiles a
+    kernel once per argument type: writable and read-only arrays would double that)."""
+    view = x.view()
+    view.flags.writeable = False
+    return view
+
+
 def _n_jobs(n_jobs: int | None) -> int:
     if n_jobs is None:
         try:
@@ -225,8 +300,8 @@ def summarise(x: np.ndarray, *, n_jobs: int = 1, progress: bool = False) -> RowS
 
     Float64 logits go through NumPy's ``exp`` and NumPy's summation order, so confidences
     are bit for bit SciPy's. Float32 logits are read by one fused kernel per chunk
-    (:func:`l2h._kernels.summarise_rows_float32`): confidences within a few ulp, and the
-    top list a *set* (unordered) of the same 8 entries.
+    (:func:`l2h._kernels.summarise_rows_float32`): float32-accurate exponentials added in
+    float64, and the top list a *set* (unordered) of the entries with the 8 largest logits.
     """
     n, k = x.shape
     if x.dtype == np.float32:
@@ -269,6 +344,8 @@ def _empty_summary(n: int, m: int) -> RowSummary:
         top_e=_aligned((n, m), np.float64),
         tail=np.empty(n, np.float64),
         bad_rows=np.empty(n, np.bool_),
+        target=np.empty(n, np.int64),
+        prob=np.empty(n, np.float64),
     )
 
 
@@ -295,7 +372,7 @@ def _summarise_float32(x: np.ndarray, *, n_jobs: int, progress: bool) -> RowSumm
         lo, hi = bound
         _kernels.summarise_rows_float32(
             x, lo, hi, out.row_max, out.bad_rows, out.conf, out.top_idx, out.top_e, out.tail,
-            out.assign,
+            out.assign, out.target, out.prob,
         )  # fmt: skip
         return hi - lo
 
@@ -309,7 +386,9 @@ def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out
     _kernels.prepare_rows(x, lo, hi, e, out.row_max, out.bad_rows)
     with np.errstate(invalid="ignore", over="ignore"):
         np.exp(e, out=e)
-    _kernels.summarise_rows(e, lo, out.conf, out.top_idx, out.top_e, out.tail, out.assign)
+    _kernels.summarise_rows(
+        x, e, lo, out.conf, out.top_idx, out.top_e, out.tail, out.assign, out.target, out.prob
+    )
 
 
 # ----------------------------------------------------------------------------- scores
@@ -318,9 +397,10 @@ def _summarise_chunk(x: np.ndarray, bound: tuple[int, int], buf: np.ndarray, out
 class _ClusterStats:
     """Confidences grouped by cluster: row order, per-cluster slices, means and sums."""
 
-    def __init__(self, assign: np.ndarray, conf: np.ndarray, k: int):
+    def __init__(self, order, counts, offsets, sorted_conf):
+        """From the rows in cluster order (:func:`l2h._small.cluster_order`)."""
         # np.mean / np.sum of each cluster's confidences in row order, as the listing does.
-        order, counts, offsets, sorted_conf, sums, means = _steps.cluster_stats(assign, conf, k)
+        sums, means = _small.cluster_sums(sorted_conf, counts, offsets)
         self.order, self.counts, self.offsets = order, counts, offsets
         self.sorted_conf = sorted_conf
         self.sorted_conf.flags.writeable = False  # callables get views: keep them read-only
@@ -363,23 +443,52 @@ def _checked(score) -> float:
 # ----------------------------------------------------------------------------- merges
 
 
-def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool) -> list:
-    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs."""
-    k = x.shape[1]
-    stats = _ClusterStats(summary.assign, summary.conf, k)
-    n_empty = int(np.count_nonzero(stats.counts == 0))
+def _warn_empty(counts: np.ndarray) -> None:
+    k = len(counts)
+    n_empty = int(np.count_nonzero(counts == 0))
     if n_empty and k > 1:
         warnings.warn(
             f"{n_empty} of {k} clusters have no assigned point; they score 0 and merge first",
             EmptyClusterWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
+
+
+def _merge_numpy(x, assign, conf, score_fn, *, progress: bool) -> list:
+    """The merges of the NumPy path (:mod:`l2h._small`)."""
+    k = x.shape[1]
+    stats = _ClusterStats(*_small.cluster_order(assign, conf, k))
+    _warn_empty(stats.counts)
+    bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
+    try:
+        return _small.merge(
+            x,
+            assign,
+            [score_fn(stats, (c,)) for c in range(k)],
+            lambda group: score_fn(stats, group),
+            on_step=lambda: bar.update(1),
+        )
+    finally:
+        bar.close()
+
+
+def _merge(x, summary: RowSummary, score_fn, *, n_jobs: int, progress: bool, child=None) -> list:
+    """Run the K - 1 merge steps; return the list of (lsg, mtg) pairs.
+
+    ``child``: a process compiling the step kernels (:mod:`l2h._precompile`), awaited before
+    the first step.
+    """
+    k = x.shape[1]
+    grouped = _steps.group_rows(summary.assign, summary.conf, summary.target, summary.prob, k)
+    stats = _ClusterStats(*grouped[:4])
+    _warn_empty(stats.counts)
     members: list[tuple[int, ...]] = [(c,) for c in range(k)]
     steps = []
     bar = _progress_bar(progress, total=k - 1, desc="merges", unit="steps")
     pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 else None
-    merger = _Merger(x, summary, stats, pool, n_jobs)
+    merger = _Merger(x, summary, stats, grouped[4:], pool, n_jobs)
     merger.score[:k] = [score_fn(stats, g) for g in members]
+    _precompile.wait(child)
     try:
         for step in range(k - 1):
             lsg = int(np.argmin(merger.score))  # dead nodes hold +inf: first minimum = first
@@ -406,10 +515,11 @@ class _Merger:
     share their group, so a step only reads the columns its group gained since then.
     """
 
-    def __init__(self, x, summary: RowSummary, stats: _ClusterStats, pool, n_jobs: int):
+    def __init__(self, x, summary: RowSummary, stats: _ClusterStats, single, pool, n_jobs: int):
         n, k = x.shape
         n_nodes = 2 * k - 1
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
+        self.single = single  # each cluster's singleton masses (see _steps.group_rows)
         # per row: maximum, tail, in-group sum (see _steps._ROW_MAX...), 32 bytes
         self.state = _aligned((n, 4), np.float64)
         self.state[:, 2:] = 0.0
@@ -439,52 +549,14 @@ class _Merger:
         self.touched = np.empty(k, np.int64)
         # per thread: is_top (all False between rows), column indices, gathered logits
         self.scratch = [
-            (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, np.float64))
+            (np.zeros(k, np.bool_), np.empty(k, np.int64), np.empty(k, x.dtype))
             for _ in range(n_jobs)
         ]
-        self._singleton_masses(summary)
-
-    def _singleton_masses(self, summary: RowSummary) -> None:
-        """Each cluster's first re-assignment as a single-cluster group, computed up front.
-
-        It only needs the row summaries, so it is computed for all rows in row order, shared
-        between threads, and summed per cluster: such a step then never visits its rows.
-        """
-        n, k = self.x.shape
-        target = np.empty(n, np.int64)
-        prob = np.empty(n, np.float64)
-
-        def work(share: int, bounds: tuple[int, int]) -> None:
-            _steps.singleton_moves(
-                self.x, bounds[0], bounds[1], summary.assign, summary.top_idx, summary.top_e,
-                summary.tail, self.scratch[share][0], target, prob,
-            )  # fmt: skip
-
-        edges = np.linspace(0, n, self.n_jobs + 1).astype(np.int64).tolist()
-        shares = list(zip(edges[:-1], edges[1:], strict=True))
-        if self.pool is None:
-            work(0, (0, n))
-        else:
-            list(self.pool.map(work, range(len(shares)), shares))
-        st = self.stats
-        self.single = _steps.singleton_masses(st.order, st.offsets, target, prob, k)
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
-        if self.size[lsg] == 1 and _SINGLE_CLUSTER_SHORTCUT:
-            return _steps.singleton_step(
-                lsg, new, *self.single, self.covered, self.score, self.size, self.node_of,
-                self.head, self.last, self.nxt, self.mass, self.node_sum,
-            )  # fmt: skip
-        st = self.stats
         parallel_above = _PARALLEL_ELEMENTS if self.pool is not None else np.iinfo(np.int64).max
-        mtg, g, n, spans, cols = _steps.run_step(
-            self.x, lsg, new, parallel_above, _SORT_ROWS, self.head, self.last, self.nxt,
-            self.size, self.node_of, self.score, st.counts, st.offsets, st.order,
-            self.covered, self.slot_of, self.seen, self.marks, self.seg_of, self.clusters,
-            self.rows, self.seg, self.in_group, self.state, self.top_idx, self.top_e,
-            self.target, self.prob, *self.scratch[0], self.mass, self.node_sum, self.touched,
-        )  # fmt: skip
+        mtg, n, spans, cols = self._run(_steps.STEP, lsg, new, 0, parallel_above)
         if mtg >= 0:
             return mtg
 
@@ -500,19 +572,24 @@ class _Merger:
         work(0, shares[0])  # the calling thread takes the first share itself
         for future in others:
             future.result()
-        return _steps.finish_step(
-            lsg, new, n, self.target, self.prob, self.clusters, g, self.in_group, self.score,
-            self.size, self.node_of, self.head, self.last, self.nxt, self.mass, self.node_sum,
-            self.touched,
+        return self._run(_steps.FINISH, lsg, new, n, parallel_above)[0]
+
+    def _run(self, phase: int, lsg: int, new: int, n: int, parallel_above: int) -> tuple:
+        st = self.stats
+        return _steps.run_step(
+            self.x, phase, lsg, new, n, parallel_above, _SORT_ROWS, _SINGLE_CLUSTER_SHORTCUT,
+            self.head, self.last, self.nxt, self.size, self.node_of, self.score, st.counts,
+            st.offsets, st.order, self.covered, self.slot_of, self.seen, self.marks,
+            self.seg_of, self.clusters, self.rows, self.seg, self.in_group, self.state,
+            self.top_idx, self.top_e, self.target, self.prob, *self.scratch[0], self.mass,
+            self.node_sum, self.touched, *self.single,
         )  # fmt: skip
 
     def last_step(self, lsg: int, new: int) -> int:
-        """Two groups left: the other one is the only candidate."""
+        """Two groups left: the other one is the only candidate (no state is read after)."""
         alive = np.flatnonzero(np.isfinite(self.score))
         mtg = int(alive[alive != lsg][0])
-        _steps.link(
-            lsg, mtg, new, self.score, self.size, self.node_of, self.head, self.last, self.nxt
-        )
+        self.score[lsg] = self.score[mtg] = np.inf
         return mtg
 
     def _shares(self, n: int, spans: np.ndarray) -> list[tuple[int, int]]:

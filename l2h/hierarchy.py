@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.cluster.hierarchy as sch
 
 from l2h._groups import cut_linkage
 from l2h._newick import newick_label
@@ -506,6 +505,8 @@ class Hierarchy:
         z = np.asarray(z, dtype=np.float64)
         if z.shape == (0, 4):
             return cls(1, [], aggregation=aggregation)
+        import scipy.cluster.hierarchy as sch  # here: `import l2h` stays fast without SciPy
+
         if not sch.is_valid_linkage(z):
             raise ValueError(
                 "not a valid linkage matrix (scipy.cluster.hierarchy.is_valid_linkage is False)"

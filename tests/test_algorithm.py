@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -12,9 +14,33 @@ from oracle import l2h_oracle
 from scipy.special import softmax
 
 import l2h
+from l2h import _small
 from l2h.algorithm import EmptyClusterWarning, summarise
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+PATHS = ["numpy", "compiled"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request, monkeypatch):
+    """Run the test on the NumPy path (small inputs) and on the compiled path (large ones)."""
+    from l2h import algorithm
+
+    monkeypatch.setattr(algorithm, "_NUMPY_ELEMENTS", 2**62 if request.param == "numpy" else -1)
+    monkeypatch.setattr(algorithm, "_NUMPY_CLUSTERS", 2**62)
+    return request.param
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """Force the compiled path (numba kernels) whatever the input size."""
+    from l2h import algorithm
+
+    monkeypatch.setattr(algorithm, "_NUMPY_ELEMENTS", -1)
 
 
 def fit_quiet(logits, aggregation="cluster_mean", **kwargs):
@@ -61,13 +87,13 @@ def random_logits(draw, max_rows=120, max_clusters=14):
 
 @SETTINGS
 @given(random_logits(), st.sampled_from(l2h.AGGREGATIONS))
-def test_matches_oracle_float64(logits, aggregation):
+def test_matches_oracle_float64(path, logits, aggregation):
     assert_same_as_oracle(logits, aggregation)
 
 
 @SETTINGS
 @given(random_logits(max_rows=60), st.sampled_from([np.float16, np.float32]))
-def test_matches_oracle_on_low_precision_values(logits, dtype):
+def test_matches_oracle_on_low_precision_values(path, logits, dtype):
     low = logits.astype(dtype)
     assume(np.isfinite(low).all())
     assert_same_as_oracle(low)
@@ -75,13 +101,13 @@ def test_matches_oracle_on_low_precision_values(logits, dtype):
 
 @SETTINGS
 @given(random_logits(max_rows=80, max_clusters=30))
-def test_thread_count_does_not_change_result(logits):
+def test_thread_count_does_not_change_result(compiled, logits):
     one = fit_quiet(logits, n_jobs=1)
     two = fit_quiet(logits, n_jobs=2)
     assert one == two
 
 
-def test_random_inputs_rarely_hit_near_ties():
+def test_random_inputs_rarely_hit_near_ties(path):
     """The oracle comparison is meaningful: most random cases compare every step."""
     rng = np.random.default_rng(0)
     full = 0
@@ -92,7 +118,7 @@ def test_random_inputs_rarely_hit_near_ties():
 
 
 @pytest.mark.parametrize("k", [20, 60])
-def test_larger_k_uses_top_lists_and_tails(k):
+def test_larger_k_uses_top_lists_and_tails(path, k):
     """K well above the 8 kept entries per row: tails, group gathers and full rescans."""
     rng = np.random.default_rng(k)
     protos = rng.standard_normal((k, k)) * 4
@@ -101,7 +127,7 @@ def test_larger_k_uses_top_lists_and_tails(k):
         assert assert_same_as_oracle(x, aggregation) == k - 1
 
 
-def test_extreme_scale_where_naive_exp_underflows():
+def test_extreme_scale_where_naive_exp_underflows(path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((300, 9)) * 1e4
     with np.errstate(over="ignore"):
@@ -114,6 +140,8 @@ def test_extreme_scale_where_naive_exp_underflows():
 
 
 def test_confidence_and_assignment_bitwise_equal_to_scipy():
+    """Float64 logits on both paths; float32 logits on the NumPy path, against SciPy's
+    softmax of their float64 values."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((500, 37)) * 7
     x[::7, 3] = x[::7, 5]  # exact ties in the argmax
@@ -121,9 +149,37 @@ def test_confidence_and_assignment_bitwise_equal_to_scipy():
     s = summarise(x)
     np.testing.assert_array_equal(s.conf, p.max(axis=1))
     np.testing.assert_array_equal(s.assign, p.argmax(axis=1))
+    for logits in (x, x.astype(np.float32)):
+        p = softmax(logits.astype(np.float64), axis=1)
+        conf, assign, bad = _small.summarise(logits)
+        np.testing.assert_array_equal(conf, p.max(axis=1))
+        np.testing.assert_array_equal(assign, p.argmax(axis=1))
+        assert not bad.any()
 
 
-def test_exact_ties_break_to_first_group():
+def test_small_inputs_take_the_numpy_path():
+    """The documented threshold: at most _NUMPY_ELEMENTS logits and _NUMPY_CLUSTERS clusters."""
+    from l2h import algorithm
+
+    k = 1000
+    n = algorithm._NUMPY_ELEMENTS // k
+    assert algorithm.uses_numpy_path((n, k))
+    assert not algorithm.uses_numpy_path((n + 1, k))
+    assert not algorithm.uses_numpy_path((2, algorithm._NUMPY_CLUSTERS + 1))
+    assert algorithm.uses_numpy_path((1000, 10)) and algorithm.uses_numpy_path((10_000, 100))
+
+
+def test_import_and_small_fit_load_neither_numba_nor_scipy():
+    """`import l2h` and a fit on the NumPy path import no JIT compiler (and no SciPy)."""
+    code = (
+        "import sys, numpy as np, l2h; l2h.fit(np.random.default_rng(0).normal(size=(50, 6)));"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numba', 'llvmlite', 'scipy'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_exact_ties_break_to_first_group(path):
     """Logit gaps of 1000 make every exponential exactly 0 or 1: all scores tie exactly."""
     k = 6
     x = np.full((4 * k, k), -1000.0)
@@ -133,7 +189,7 @@ def test_exact_ties_break_to_first_group():
     assert ref.steps[0] == ((0,), (1,))
 
 
-def test_duplicate_columns_and_rows():
+def test_duplicate_columns_and_rows(path):
     rng = np.random.default_rng(8)
     base = rng.standard_normal((40, 5)) * 3
     x = np.concatenate([base, base[:, :2]], axis=1)  # columns 5, 6 copy 0, 1: never argmax
@@ -143,7 +199,7 @@ def test_duplicate_columns_and_rows():
     assert ours.steps[0][0] == (5,)  # empty clusters score 0 and go first, in order
 
 
-def test_empty_clusters_warn_and_merge_deterministically():
+def test_empty_clusters_warn_and_merge_deterministically(path):
     x = np.array([[5.0, 0.0, 0.0, -1.0], [4.0, 0.0, 1.0, -1.0], [0.0, 0.0, 6.0, 0.0]])
     with pytest.warns(EmptyClusterWarning, match="2 of 4 clusters have no assigned point"):
         tree = l2h.fit(x)
@@ -151,14 +207,14 @@ def test_empty_clusters_warn_and_merge_deterministically():
     assert tree.steps[0] == ((1,), (0,))  # empty lsg: nothing moves, first other group wins
 
 
-def test_single_cluster_and_single_row():
+def test_single_cluster_and_single_row(path):
     assert l2h.fit(np.zeros((5, 1))).steps == []
     tree = fit_quiet(np.array([[0.0, 2.0, 1.0]]))
     assert tree.steps == oracle_quiet(np.array([[0.0, 2.0, 1.0]])).steps
     assert tree.n_clusters == 3
 
 
-def test_memmap_input_is_not_copied(tmp_path):
+def test_memmap_input_is_not_copied(path, tmp_path):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((400, 16)).astype(np.float32)
     path = tmp_path / "logits.npy"
@@ -167,12 +223,12 @@ def test_memmap_input_is_not_copied(tmp_path):
     assert fit_quiet(mapped) == fit_quiet(np.array(x))
 
 
-def test_integer_logits_and_lists_accepted():
+def test_integer_logits_and_lists_accepted(path):
     x = [[3, 1, 0], [0, 4, 1], [1, 0, 2], [2, 2, 0]]
     assert fit_quiet(x).steps == oracle_quiet(np.array(x, float)).steps
 
 
-def test_point_sum_grows_with_cluster_size_unlike_cluster_mean():
+def test_point_sum_grows_with_cluster_size_unlike_cluster_mean(path):
     """A big, confident cluster is never merged first under point_sum, but may be under
     cluster_mean, which ignores cluster sizes (the v1/v2 difference of Table 7)."""
     rng = np.random.default_rng(2)
@@ -190,7 +246,7 @@ def test_point_sum_grows_with_cluster_size_unlike_cluster_mean():
     assert_same_as_oracle(x, "point_mean")
 
 
-def test_callable_aggregation_matches_builtin():
+def test_callable_aggregation_matches_builtin(path):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((300, 8)) * 2
 
@@ -219,7 +275,7 @@ def test_bad_shapes_and_dtypes(logits, message):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_values_reported_with_row_count(bad):
+def test_non_finite_values_reported_with_row_count(path, bad):
     x = np.zeros((10, 3))
     x[2, 1] = bad
     x[7, 0] = bad
@@ -237,7 +293,7 @@ def test_bad_aggregation_and_jobs():
         l2h.fit(x, n_jobs=0)
 
 
-def test_progress_goes_to_stderr(capsys):
+def test_progress_goes_to_stderr(path, capsys):
     rng = np.random.default_rng(0)
     tree = l2h.fit(rng.standard_normal((50, 4)), progress=True)
     captured = capsys.readouterr()
@@ -276,7 +332,7 @@ def test_row_summaries_match_a_full_sort(k):
     np.testing.assert_allclose(s.tail, rest, rtol=1e-12, atol=1e-300)
 
 
-def test_large_k_matches_oracle():
+def test_large_k_matches_oracle(path):
     """K above the strand threshold, against the listing."""
     rng = np.random.default_rng(31)
     k = 300
@@ -286,7 +342,7 @@ def test_large_k_matches_oracle():
 
 
 @pytest.mark.parametrize("dtype", [">f8", ">f4", ">f2"])
-def test_big_endian_logits(dtype, tmp_path):
+def test_big_endian_logits(path, dtype, tmp_path):
     rng = np.random.default_rng(6)
     x = rng.standard_normal((120, 12)) * 3
     expected = fit_quiet(x.astype(dtype).astype(np.float64)).steps
@@ -295,7 +351,7 @@ def test_big_endian_logits(dtype, tmp_path):
     assert fit_quiet(np.load(tmp_path / "big.npy", mmap_mode="r")).steps == expected
 
 
-def test_callable_gets_read_only_confidences():
+def test_callable_gets_read_only_confidences(path):
     x = np.random.default_rng(0).standard_normal((200, 10))
 
     def in_place(confidences):
@@ -318,7 +374,7 @@ def test_callable_must_return_a_number():
         l2h.fit(np.eye(3), lambda confidences: np.ones(2))
 
 
-def test_tiny_batches_sorted_rows_and_threads_give_the_same_steps(monkeypatch):
+def test_tiny_batches_sorted_rows_and_threads_give_the_same_steps(compiled, monkeypatch):
     """Steps cut into many small batches, rows visited in memory order and shared between
     threads: the same merges as one batch per step on one thread, and as the listing."""
     from l2h import algorithm
@@ -335,7 +391,7 @@ def test_tiny_batches_sorted_rows_and_threads_give_the_same_steps(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_single_cluster_shortcut_gives_the_same_steps(monkeypatch, dtype):
+def test_single_cluster_shortcut_gives_the_same_steps(compiled, monkeypatch, dtype):
     """Steps whose group is one cluster use moves computed right after the pass: the same
     merges as re-assigning that cluster's rows in the step, on both passes."""
     from l2h import algorithm

@@ -29,6 +29,29 @@ def test_bench_l2h_quick_run_compares_with_the_listing(capsys):
     assert "peak extra memory" in out
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_bench_l2h_fresh_process_table(capsys, tmp_path):
+    """--fresh-process: a row per size with the listing (run, or extrapolated from the
+    largest size it ran at with the same K), l2h.fit in new processes, their ratio, whether
+    the steps agree, and a first run with an empty kernel cache."""
+    load("bench_l2h").main(
+        ["--fresh-process", "--sizes", "600x12", "1200x12", "--repeat", "1"]
+        + ["--listing-max-elements", "8000", "--data-dir", str(tmp_path)]
+    )
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if "x12 " in line + " "}
+    assert set(rows) == {"600x12", "1200x12"}, out
+    measured, extrapolated = rows["600x12"], rows["1200x12"]
+    assert measured[4] == "True" and float(measured[3]) > 0  # same steps as the listing
+    assert extrapolated[1].startswith("~")  # extrapolated linearly in N
+    assert abs(float(extrapolated[1][1:]) - 2 * float(measured[1])) < 0.002
+    assert float(measured[5]) > 0 and float(extrapolated[5]) > 0  # empty-cache runs
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "logits_1200x12_seed0.npy",
+        "logits_600x12_seed0.npy",
+    ]
+
+
 def test_bench_metrics_small_run(capsys):
     load("bench_metrics").main(["--rows", "20000", "--clusters", "50", "--points", "300"])
     out = capsys.readouterr().out
