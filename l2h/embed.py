@@ -92,6 +92,9 @@ class BackboneInfo:
         Per-channel normalisation of pixels scaled to [0, 1].
     logits_dim : int
         Size of the classifier output (0 when the backbone has no classifier).
+    uses_gpu : bool
+        Whether extraction computes on a GPU when the study has one (the workflow requests a
+        GPU for such jobs only).
     """
 
     name: str
@@ -104,6 +107,7 @@ class BackboneInfo:
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     logits_dim: int = 0
+    uses_gpu: bool = True
 
 
 BACKBONES: dict[str, BackboneInfo] = {
@@ -113,6 +117,7 @@ BACKBONES: dict[str, BackboneInfo] = {
         "none (raw pixels)",
         "flattened pixels divided by the maximum pixel value (255; 16 for digits)",
         needs_torch=False,
+        uses_gpu=False,
     ),
     "efficientnet_lite0": BackboneInfo(
         "efficientnet_lite0",
