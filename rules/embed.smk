@@ -17,16 +17,16 @@ rule embed:
     wildcard_constraints:
         space="pixels|efficientnet_lite0|clip_vitl14|dinov2_vitg14",
     conda:
-        "../envs/torch.yaml"
+        torch_env("torch")
     threads: 2
     resources:
-        gpu=lambda wildcards: 0 if wildcards.space == "pixels" else 1,
-        mem_mb=16000,
+        gpu=gpus,
+        mem_mb=mem_mb,
         runtime=720,
     params:
         settings=dataset_settings,
         data_root=config["data_root"],
-        device=config["device"],
+        device=torch_device,
     script:
         "../scripts/embed.py"
 
@@ -38,11 +38,13 @@ rule byo_embeddings:
         "results/{study}/logs/byo_embeddings/{dataset}/{split}.log",
     benchmark:
         "results/{study}/benchmarks/byo_embeddings/{dataset}/{split}.tsv"
+    group:
+        job_group("byo_embeddings", DATA_GROUP)
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=60,
     params:
         source=lambda wildcards: BYO[wildcards.dataset]["embeddings"][wildcards.split],

@@ -18,11 +18,13 @@ rule tables:
         "results/{study}/logs/tables.log",
     benchmark:
         "results/{study}/benchmarks/tables.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     script:
         "../scripts/make_tables.py"
@@ -44,11 +46,13 @@ rule plot_dendrogram:
         f"results/{{study}}/logs/plot_dendrogram/{RUN}/{{method}}.log",
     benchmark:
         f"results/{{study}}/benchmarks/plot_dendrogram/{RUN}/{{method}}.tsv"
+    group:
+        job_group("plot_dendrogram", RUN_GROUP)
     conda:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     params:
         supervised=lambda wildcards: wildcards.model == "supervised",
@@ -68,11 +72,13 @@ rule plot_k_sensitivity:
         "results/{study}/logs/plot_k_sensitivity/{dataset}_{model}.log",
     benchmark:
         "results/{study}/benchmarks/plot_k_sensitivity/{dataset}_{model}.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     script:
         "../scripts/plot_k_sensitivity.py"
@@ -87,11 +93,13 @@ rule plot_levels:
         "results/{study}/logs/plot_levels/{dataset}.log",
     benchmark:
         "results/{study}/benchmarks/plot_levels/{dataset}.tsv"
+    group:
+        "report"
     conda:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     script:
         "../scripts/plot_levels.py"

@@ -5,9 +5,9 @@ from typing import Any
 
 import _script_utils  # first: makes this workflow's ``l2h`` importable
 import numpy as np
-from l2h.embed import extract
 
 from l2h.data import load_dataset
+from l2h.embed import extract
 from l2h.io import atomic_save_npy
 
 
@@ -22,7 +22,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         indices=np.load(smk.input.indices),
         output="logits",
         batch_size=settings.get("batch_size", 256),
-        device=smk.params.device,
+        device=_script_utils.torch_device(smk),
         num_workers=max(0, smk.threads - 1),
     )
     if logits.shape[1] != int(smk.wildcards.k):
