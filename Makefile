@@ -1,4 +1,4 @@
-# The two commands of the README quick start: `make demo` and `make test`.
+# The commands of the README quick start: `make demo`, `make test` and `make test-slurm`.
 # Each one first builds the project's virtual environment (.venv) if it is missing or stale.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +10,7 @@ APT_PACKAGES := wordnet-base dataset-fashion-mnist
 APT_FILES := /usr/share/wordnet/data.noun /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint install system-deps
+.PHONY: demo test test-slurm lint install system-deps
 
 install: system-deps $(VENV)/.installed
 
@@ -34,6 +34,11 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The demo on a real one-node SLURM cluster (Debian slurm-wlm and munge, installed when missing),
+# typed as `snakemake --profile slurm`, against a local run: see tests/slurm/test_slurm.sh.
+test-slurm: install
+	$(SUDO) env VENV_BIN=$(abspath $(BIN)) bash tests/slurm/test_slurm.sh
 
 lint: install
 	$(BIN)/ruff check .
