@@ -61,10 +61,14 @@ onstart:
     check_data_available()
 
 
+# On a cluster these run on the submit host: seconds each, reading metrics.csv.
 localrules:
     all,
     figures,
     collect_metrics,
+    tables,
+    plot_k_sensitivity,
+    plot_levels,
 
 
 rule all:

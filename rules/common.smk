@@ -412,9 +412,10 @@ def torch_env(name):
 #: Cluster job groups (Snakemake's ``group:``): the jobs of one group that depend on each other go
 #: to the cluster as one job, which runs them one after the other (the slurm profile gives every
 #: job one "lane" and a group job one lane). Jobs with a GPU are never grouped: they hold their
-#: GPU alone. Embedding jobs are not grouped either: they are long, and run in parallel.
+#: GPU alone. Embeddings through a model are not grouped either: they are long, and run in
+#: parallel.
 DATA_GROUP = "data_{dataset}"
-"""A dataset's download, labels and class names (or its bring-your-own copies)."""
+"""A dataset's download, labels, class names and raw pixels (or its bring-your-own copies)."""
 RUN_GROUP = "run_{dataset}_{backbone}_{model}_k{k}_seed{seed}"
 """A model run's model (without a GPU), L2H trees, baselines, evaluation and dendrograms."""
 
@@ -429,6 +430,14 @@ def job_group(rulename, name):
         return name.format(**dict(wildcards.items()))
 
     return group
+
+
+def embed_group(wildcards):
+    """The ``group:`` of rule embed: raw pixels (no model, a reshape of the images) join their
+    dataset's data group; embeddings through a model run alone."""
+    if BACKBONES[wildcards.space].needs_torch:
+        return None
+    return DATA_GROUP.format(dataset=wildcards.dataset)
 
 
 #: Memory requests in MB, per rule (base, MB per MB of the job's input files). Bases cover the

@@ -16,6 +16,8 @@ rule embed:
         "results/{study}/benchmarks/embed/{dataset}/{space}/{split}.tsv"
     wildcard_constraints:
         space="pixels|efficientnet_lite0|clip_vitl14|dinov2_vitg14",
+    group:
+        embed_group
     conda:
         torch_env("torch")
     threads: 2

@@ -18,8 +18,6 @@ rule tables:
         "results/{study}/logs/tables.log",
     benchmark:
         "results/{study}/benchmarks/tables.tsv"
-    group:
-        "report"
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -72,8 +70,6 @@ rule plot_k_sensitivity:
         "results/{study}/logs/plot_k_sensitivity/{dataset}_{model}.log",
     benchmark:
         "results/{study}/benchmarks/plot_k_sensitivity/{dataset}_{model}.tsv"
-    group:
-        "report"
     conda:
         "../envs/report.yaml"
     threads: 1
@@ -93,8 +89,6 @@ rule plot_levels:
         "results/{study}/logs/plot_levels/{dataset}.log",
     benchmark:
         "results/{study}/benchmarks/plot_levels/{dataset}.tsv"
-    group:
-        "report"
     conda:
         "../envs/report.yaml"
     threads: 1
