@@ -433,8 +433,8 @@ def job_group(rulename, name):
 
 
 def embed_group(wildcards):
-    """The ``group:`` of rule embed: raw pixels (no model, a reshape of the images) join their
-    dataset's data group; embeddings through a model run alone."""
+    """The ``group:`` of an embedding job: raw pixels (no model, a reshape of the images)
+    join their dataset's data group; embeddings through a model run alone."""
     if BACKBONES[wildcards.space].needs_torch:
         return None
     return DATA_GROUP.format(dataset=wildcards.dataset)
