@@ -75,13 +75,16 @@ main() {  # one function: bash reads all of it before running any of it
   timed local_s "$WORK/local.log" env -C "$WORK/local" \
     snakemake --cores 2 --configfile config/demo.yaml \
     || { tail -40 "$WORK/local.log"; fail "local run"; }
-  echo "test-slurm: local run took ${local_s} s"
+  local local_load slurm_load
+  local_load=$(cut -d' ' -f2 /proc/loadavg)  # 5-minute load average: other processes too
+  echo "test-slurm: local run took ${local_s} s (load ${local_load})"
 
   echo "test-slurm: SLURM run: snakemake --profile slurm --configfile config/demo.yaml --sdm env-modules"
   timed slurm_s "$WORK/slurm.log" env -C "$WORK/slurm" PATH="$logged_path" timeout -s INT 3600 \
     snakemake --profile slurm --configfile config/demo.yaml --sdm env-modules \
     || { tail -40 "$WORK/slurm.log"; fail "SLURM run"; }
-  echo "test-slurm: SLURM run took ${slurm_s} s"
+  slurm_load=$(cut -d' ' -f2 /proc/loadavg)
+  echo "test-slurm: SLURM run took ${slurm_s} s (load ${slurm_load})"
 
   # the same numbers and the same model files
   cmp "$WORK/local/results/demo/metrics.csv" "$WORK/slurm/results/demo/metrics.csv" \
@@ -137,7 +140,8 @@ main() {  # one function: bash reads all of it before running any of it
 test-slurm: passed
   local run:  ${local_s} s  (snakemake --cores 2 --configfile config/demo.yaml)
   SLURM run:  ${slurm_s} s  (snakemake --profile slurm --configfile config/demo.yaml --sdm env-modules)
-  ratio:      ${ratio}  (target <= ${MAX_RATIO}: ${verdict}; one run after the other, same machine)
+  ratio:      ${ratio}  (target <= ${MAX_RATIO}: ${verdict}; one run after the other on this
+              machine, 5-minute load average ${local_load} and ${slurm_load} at their ends)
   sbatch:     ${n_jobs} calls for the demo, all to the cpu partition, ${n_gpu} with --gpus or --gres
   identical:  metrics.csv and ${n_models} model files
   GPU check:  the device=auto embedding job went to the gpu partition with --gpus=1 and stopped
