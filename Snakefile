@@ -2,7 +2,7 @@
 -> metrics on the test split -> paper tables, figures and report.
 
 Paper study:  snakemake --cores 8 --configfile config.yaml          (GPU for embeddings)
-On SLURM:     snakemake --profile profiles/slurm --configfile config.yaml
+On SLURM:     snakemake --profile slurm --configfile config.yaml       (profile: slurm/)
 Demo:         snakemake --cores 2 --configfile config/demo.yaml     (offline, CPU, real data)
 Without --configfile the paper study (config.yaml) runs. Every output lives under results/<study>/;
 rules/common.smk builds the target lists from the validated config.
@@ -31,6 +31,9 @@ STUDY = config["study"]
 
 
 include: "rules/common.smk"
+
+
+check_conda_available()
 
 
 wildcard_constraints:
@@ -73,10 +76,14 @@ onstart:
     check_data_available()
 
 
+# On a cluster these run on the submit host: seconds each, reading metrics.csv.
 localrules:
     all,
     figures,
     collect_metrics,
+    tables,
+    plot_k_sensitivity,
+    plot_levels,
 
 
 rule all:

@@ -100,6 +100,9 @@ class BackboneInfo:
         Per-channel normalisation of pixels scaled to [0, 1].
     logits_dim : int
         Size of the classifier output (0 when the backbone has no classifier).
+    uses_gpu : bool
+        Whether extraction computes on a GPU when the study has one (the workflow requests a
+        GPU for such jobs only).
     """
 
     name: str
@@ -112,6 +115,7 @@ class BackboneInfo:
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     logits_dim: int = 0
+    uses_gpu: bool = True
 
 
 BACKBONES: dict[str, BackboneInfo] = {
@@ -124,6 +128,7 @@ BACKBONES: dict[str, BackboneInfo] = {
         f"{FILE_PIXELS_SIZE}x{FILE_PIXELS_SIZE}; flattened (H, W[, C]) and divided by the "
         "maximum pixel value (255; 16 for digits)",
         needs_torch=False,
+        uses_gpu=False,
     ),
     "efficientnet_lite0": BackboneInfo(
         "efficientnet_lite0",

@@ -29,7 +29,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         indices=indices,
         batch_size=settings.get("batch_size", 256),
         image_size=None if smk.wildcards.space == "pixels" else settings.get("image_size"),
-        device=smk.params.device,
+        device=_script_utils.torch_device(smk),
         num_workers=max(0, smk.threads - 1),
         progress=True,
         stand_in=smk.params.stand_in,

@@ -50,7 +50,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     """
     params = dict(smk.params.params)
     if smk.wildcards.baseline == "deepect":
-        params.setdefault("device", smk.params.device)
+        params.setdefault("device", _script_utils.torch_device(smk))
     parts = [split_data(smk, split) for split in smk.params.eval_splits]
     sizes = [n_rows(part) for part in parts]
     tree, leaves = run_baseline(

@@ -17,7 +17,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     model_cls = get_model(smk.wildcards.model)
     hparams = dict(smk.params.hparams)
     if smk.wildcards.model != "kmeans":
-        hparams.setdefault("device", smk.params.device)
+        hparams.setdefault("device", _script_utils.torch_device(smk))
     model = model_cls(n_clusters=int(smk.wildcards.k), seed=int(smk.wildcards.seed), **hparams)
     log.info("fitting %r on spaces %s", model, [s.shape for s in train])
     model.fit(train, progress=True, log_file=smk.log[0] + ".train")

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from l2h.metrics import acc
-from l2h.models import MODELS, KMeans, ModelNotAvailableError, get_model
+from l2h.models import MODELS, KMeans, ModelInfo, ModelNotAvailableError, get_model
 from l2h.models.temi import TEMI, mine_neighbours
 from l2h.models.turtle import TURTLE
 
@@ -315,7 +315,7 @@ def test_get_model_maps_every_name():
 
 
 def test_registered_model_without_module_fails_clearly(monkeypatch):
-    monkeypatch.setitem(MODELS, "future", ("l2h.models.not_written", "Future"))
+    monkeypatch.setitem(MODELS, "future", ModelInfo("l2h.models.not_written", "Future", False))
     with pytest.raises(ModelNotAvailableError, match="future"):
         get_model("future")
 

@@ -74,6 +74,7 @@ BASELINES: dict[str, BaselineInfo] = {
             "clustering_lr": 1e-4,
             "device": "auto",
         },
+        uses_gpu=True,
     ),
 }
 """Registry: name (the ``method`` column of metrics tables) -> :class:`BaselineInfo`."""

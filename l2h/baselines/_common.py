@@ -66,12 +66,16 @@ class BaselineInfo:
         One line for tables and ``--help`` texts.
     defaults : dict
         Default values of the extra parameters it accepts (documentation only).
+    uses_gpu : bool
+        Whether it computes on a GPU when the study has one (the workflow requests a GPU for
+        such jobs only).
     """
 
     function: BaselineFunction
     inputs: frozenset[str]
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
+    uses_gpu: bool = False
 
 
 # ----------------------------------------------------------------------------- validation

@@ -22,18 +22,39 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["MODELS", "TEMI", "TURTLE", "KMeans", "ModelNotAvailableError", "get_model"]
+__all__ = [
+    "MODELS",
+    "TEMI",
+    "TURTLE",
+    "KMeans",
+    "ModelInfo",
+    "ModelNotAvailableError",
+    "get_model",
+]
 
-MODELS: dict[str, tuple[str, str]] = {
-    "kmeans": ("l2h.models.kmeans", "KMeans"),
-    "turtle": ("l2h.models.turtle", "TURTLE"),
-    "temi": ("l2h.models.temi", "TEMI"),
+
+class ModelInfo(NamedTuple):
+    """Registry entry of a flat model: where it is implemented and whether it uses a GPU."""
+
+    module: str
+    """Module that implements the model (imported lazily)."""
+    cls: str
+    """Class name in that module."""
+    uses_gpu: bool
+    """Whether training computes on a GPU when the study has one (the workflow requests a GPU
+    for such jobs only)."""
+
+
+MODELS: dict[str, ModelInfo] = {
+    "kmeans": ModelInfo("l2h.models.kmeans", "KMeans", uses_gpu=False),
+    "turtle": ModelInfo("l2h.models.turtle", "TURTLE", uses_gpu=True),
+    "temi": ModelInfo("l2h.models.temi", "TEMI", uses_gpu=True),
 }
-"""Registered model names and the ``(module, class)`` that implements each."""
+"""Registered model names and their :class:`ModelInfo`."""
 
-_CLASSES = {cls: name for name, (_, cls) in MODELS.items()}
+_CLASSES = {info.cls: name for name, info in MODELS.items()}
 
 
 class ModelNotAvailableError(NotImplementedError):
@@ -63,7 +84,7 @@ def get_model(name: str) -> type:
     key = name.lower()
     if key not in MODELS:
         raise KeyError(f"unknown model {name!r}; registered models: {', '.join(sorted(MODELS))}")
-    module_name, class_name = MODELS[key]
+    module_name, class_name = MODELS[key].module, MODELS[key].cls
     if importlib.util.find_spec(module_name) is None:
         raise ModelNotAvailableError(
             f"model {name!r} is registered but {module_name} has not been implemented yet "
