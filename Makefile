@@ -1,4 +1,4 @@
-# The commands of the README: `make demo`, `make test` and `make rehearsal`.
+# The commands of the README: `make demo`, `make test`, `make rehearsal` and `make test-slurm`.
 # Each one first builds the project's virtual environment (.venv) if it is missing or stale.
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 REHEARSAL_CONFIG := config/rehearsal.yaml
 REHEARSAL_DATA := $(shell sed -n 's/^data_root: *//p' $(REHEARSAL_CONFIG))
 
-.PHONY: demo test rehearsal lint install system-deps
+.PHONY: demo test rehearsal test-slurm lint install system-deps
 
 install: system-deps $(VENV)/.installed
 
@@ -46,6 +46,11 @@ rehearsal: install
 	$(BIN)/snakemake --cores 2 --configfile $(REHEARSAL_CONFIG)
 	$(BIN)/snakemake --cores 2 --configfile $(REHEARSAL_CONFIG) \
 	  --report results/rehearsal/report.html
+
+# The demo on a real one-node SLURM cluster (Debian slurm-wlm and munge, installed when missing),
+# typed as `snakemake --profile slurm`, against a local run: see tests/slurm/test_slurm.sh.
+test-slurm: install
+	$(SUDO) env VENV_BIN=$(abspath $(BIN)) bash tests/slurm/test_slurm.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 -> metrics on the test split -> paper tables, figures and report.
 
 Paper study:  snakemake --cores 8 --configfile config.yaml          (GPU for embeddings)
-On SLURM:     snakemake --profile profiles/slurm --configfile config.yaml
+On SLURM:     snakemake --profile slurm --configfile config.yaml       (profile: slurm/)
 Demo:         snakemake --cores 2 --configfile config/demo.yaml     (offline, CPU, real data)
 Without --configfile the paper study (config.yaml) runs. Every output lives under results/<study>/;
 rules/common.smk builds the target lists from the checked config. Every name (dataset, backbone,
@@ -39,6 +39,9 @@ STUDY = config["study"]
 
 
 include: "rules/common.smk"
+
+
+check_conda_available()
 
 
 wildcard_constraints:
@@ -85,10 +88,14 @@ onstart:
         sys.exit(f"data error: {error}")
 
 
+# On a cluster these run on the submit host: seconds each, reading metrics.csv.
 localrules:
     all,
     figures,
     collect_metrics,
+    tables,
+    plot_k_sensitivity,
+    plot_levels,
 
 
 rule all:

@@ -17,16 +17,18 @@ rule fit_model:
         "results/{study}/benchmarks/fit_model/{dataset}/{backbone}/{model}/k{k}_seed{seed}.tsv"
     wildcard_constraints:
         model=alternatives(MODELS),
+    group:
+        job_group("fit_model", RUN_GROUP)
     conda:
-        "../envs/torch.yaml"
+        torch_env("torch")
     threads: 1
     resources:
         gpu=gpus,
-        mem_mb=16000,
+        mem_mb=mem_mb,
         runtime=240,
     params:
         hparams=model_params,
-        device=config["device"],
+        device=torch_device,
     script:
         "../scripts/fit_model.py"
 
@@ -38,11 +40,13 @@ rule byo_logits:
         "results/{study}/logs/byo_logits/{dataset}/k{k}_{split}.log",
     benchmark:
         "results/{study}/benchmarks/byo_logits/{dataset}/k{k}_{split}.tsv"
+    group:
+        job_group("byo_logits", DATA_GROUP)
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=60,
     params:
         source=lambda wildcards: BYO[wildcards.dataset]["logits"][wildcards.split],
@@ -62,16 +66,16 @@ rule classifier_logits:
     benchmark:
         "results/{study}/benchmarks/classifier_logits/{dataset}/{backbone}/k{k}_{split}.tsv"
     conda:
-        "../envs/torch.yaml"
+        torch_env("torch")
     threads: 2
     resources:
-        gpu=1,
-        mem_mb=16000,
+        gpu=gpus,
+        mem_mb=mem_mb,
         runtime=720,
     params:
         settings=dataset_settings,
         data_root=config["data_root"],
-        device=config["device"],
+        device=torch_device,
         stand_in=STAND_IN,
     script:
         "../scripts/classifier_logits.py"

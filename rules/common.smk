@@ -39,22 +39,6 @@ def alternatives(names):
     return "|".join(re.escape(name) for name in names)
 
 
-def uses_gpu(rulename, wildcards):
-    """Whether a job computes on a GPU when the study has one (the registries say, per name)."""
-    if rulename == "embed":
-        return BACKBONES[wildcards.space].uses_gpu
-    if rulename == "fit_model":
-        return MODELS[wildcards.model].uses_gpu
-    if rulename == "fit_baseline":
-        return BASELINES[wildcards.baseline].uses_gpu
-    return False
-
-
-def gpus(wildcards, rulename):
-    """Resource ``gpu`` of a job: 1 if it computes on a GPU and the study's device is not cpu."""
-    return int(config["device"] != "cpu" and uses_gpu(rulename, wildcards))
-
-
 def dataset_names():
     """Registered datasets of the study, then its bring-your-own entries."""
     return [*config["datasets"], *BYO]
@@ -387,3 +371,149 @@ def evaluation_inputs(wildcards):
 
 
 ALL_TREES = all_trees()
+
+
+# ----------------------------------------------------------------------------- job resources
+# What a job asks a cluster for, decided here for every rule. Locally only `threads` limit
+# anything (and `gpu`, given `--resources gpu=1`).
+
+import os
+import shutil
+
+#: Rules whose every job computes on a GPU when there is one (ImageNet classifiers, TreeVAE).
+#: Per-name facts come from the library's registries (see ``uses_gpu``).
+GPU_RULES = {"classifier_logits", "treevae"}
+
+
+def uses_gpu(rulename, wildcards):
+    """Whether a job computes on a GPU when the study has one (the registries say, per name)."""
+    if rulename == "embed":
+        return BACKBONES[wildcards.space].uses_gpu
+    if rulename == "fit_model":
+        return MODELS[wildcards.model].uses_gpu
+    if rulename == "fit_baseline":
+        return BASELINES[wildcards.baseline].uses_gpu
+    return rulename in GPU_RULES
+
+
+def gpus(wildcards, rulename):
+    """Resource ``gpu`` of a job: 1 if it computes on a GPU and the study's device is not cpu.
+
+    This one number decides the rest: the SLURM partition (the profile's partition file sends
+    jobs with a GPU to ``gpu``, the others to ``cpu``), the torch device (``torch_device``), the
+    conda env (``torch_env``) and whether the job joins a group (``job_group``).
+    """
+    return int(config["device"] != "cpu" and uses_gpu(rulename, wildcards))
+
+
+def torch_device(wildcards, resources):
+    """Param ``device``: the study's device for a job with a GPU, else ``cpu``."""
+    return config["device"] if resources.gpu else "cpu"
+
+
+def torch_env(name):
+    """Conda env of a torch rule: ``envs/<name>-cuda.yaml`` (a CUDA build of PyTorch) for jobs
+    with a GPU, else ``envs/<name>.yaml``."""
+
+    def env(wildcards, params):
+        return f"../envs/{name}{'' if params.device == 'cpu' else '-cuda'}.yaml"
+
+    return env
+
+
+#: Cluster job groups (Snakemake's ``group:``): the jobs of one group that depend on each other go
+#: to the cluster as one job, which runs them one after the other (the slurm profile gives every
+#: job one "lane" and a group job one lane). Jobs with a GPU are never grouped: they hold their
+#: GPU alone. Embeddings through a model are not grouped either: they are long, and run in
+#: parallel.
+DATA_GROUP = "data_{dataset}"
+"""A dataset's download, labels, class names and raw pixels (or its bring-your-own copies)."""
+RUN_GROUP = "run_{dataset}_{backbone}_{model}_k{k}_seed{seed}"
+"""A model run's model (without a GPU), L2H trees, baselines, evaluation and dendrograms."""
+
+
+def job_group(rulename, name):
+    """The ``group:`` of ``rulename``: ``name`` filled with a job's wildcards, or no group for a
+    job with a GPU."""
+
+    def group(wildcards):
+        if gpus(wildcards, rulename):
+            return None
+        return name.format(**dict(wildcards.items()))
+
+    return group
+
+
+def embed_group(wildcards):
+    """The ``group:`` of an embedding job: raw pixels (no model, a reshape of the images)
+    join their dataset's data group; embeddings through a model run alone."""
+    if BACKBONES[wildcards.space].needs_torch:
+        return None
+    return DATA_GROUP.format(dataset=wildcards.dataset)
+
+
+#: Memory requests in MB, per rule (base, MB per MB of the job's input files). Bases cover the
+#: interpreter, libraries and model weights (demo peaks, from results/<study>/benchmarks/*.tsv:
+#: torch jobs 0.5-1.8 GB, numpy jobs 0.1-0.3 GB); the factor covers the copies a job keeps of
+#: its inputs. embed and classifier_logits read only the row indices (8 bytes an image): 2000 MB
+#: per MB is 16 kB an image (up to 6 kB of features, up to 12 kB of raw pixels or images).
+#: byo rules count the user's file they copy.
+MEMORY = {
+    "download": (2000, 0),
+    "prepare_split": (2000, 0),
+    "class_names": (2000, 0),
+    "embed": (6000, 2000),
+    "classifier_logits": (6000, 2000),
+    "byo_embeddings": (1000, 2),
+    "byo_logits": (1000, 2),
+    "fit_model": (2000, 2),
+    "fit_l2h": (1000, 1),
+    "fit_baseline": (2000, 3),
+    "treevae": (32000, 0),
+    "evaluate": (1000, 2),
+    "collect_metrics": (1000, 5),
+    "provenance": (1000, 0),
+    "tables": (1000, 5),
+    "plot_dendrogram": (1000, 1),
+    "plot_k_sensitivity": (1000, 5),
+    "plot_levels": (1000, 5),
+}
+
+
+def input_mb(rulename, wildcards, input):
+    """MB of a job's input files that exist (inside a group job, the files its other jobs
+    write do not exist yet when it is submitted: they are counted as 0)."""
+    if rulename in ("byo_embeddings", "byo_logits"):
+        kind = rulename.removeprefix("byo_")
+        paths = [BYO[wildcards.dataset][kind][wildcards.split]]
+    else:
+        paths = list(input)
+    return sum(os.path.getsize(p) for p in paths if os.path.exists(p)) / 1e6
+
+
+def mem_mb(wildcards, input, attempt, rulename):
+    """Resource ``mem_mb``: (base + factor x input MB) of ``MEMORY``, doubled on every retry
+    (``attempt`` 2, 3, ...: the profile retries a job killed for lack of memory)."""
+    base, factor = MEMORY[rulename]
+    return int(
+        (base + factor * input_mb(rulename, wildcards, input)) * 2 ** (attempt - 1)
+    )
+
+
+def check_conda_available():
+    """Stop with instructions when the run asks for conda envs (``--sdm conda``, as the slurm
+    profile sets) on a machine without conda; Snakemake itself would only say that
+    ``conda info`` failed, even for a dry run."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.settings.types import DeploymentMethod
+
+    settings = getattr(workflow, "deployment_settings", None)
+    if settings is None or DeploymentMethod.CONDA not in settings.deployment_method:
+        return
+    if settings.conda_base_path or shutil.which("conda") or shutil.which("mamba"):
+        return
+    raise WorkflowError(
+        "this run uses conda envs (--sdm conda, or --profile slurm), but there is no conda "
+        "here; to run every job in this Python environment instead, add --sdm env-modules "
+        "(no rule uses environment modules)"
+    )

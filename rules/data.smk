@@ -11,11 +11,13 @@ rule download:
         "results/{study}/logs/download/{dataset}.log",
     benchmark:
         "results/{study}/benchmarks/download/{dataset}.tsv"
+    group:
+        job_group("download", DATA_GROUP)
     conda:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=240,
     params:
         root=lambda wildcards: config["datasets"][wildcards.dataset].get("root")
@@ -34,11 +36,13 @@ rule prepare_split:
         "results/{study}/logs/prepare_split/{dataset}/{split}.log",
     benchmark:
         "results/{study}/benchmarks/prepare_split/{dataset}/{split}.tsv"
+    group:
+        job_group("prepare_split", DATA_GROUP)
     conda:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=60,
     params:
         settings=dataset_settings,
@@ -57,11 +61,13 @@ rule class_names:
         "results/{study}/logs/class_names/{dataset}.log",
     benchmark:
         "results/{study}/benchmarks/class_names/{dataset}.tsv"
+    group:
+        job_group("class_names", DATA_GROUP)
     conda:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=60,
     params:
         settings=dataset_settings,

@@ -16,17 +16,19 @@ rule embed:
         "results/{study}/benchmarks/embed/{dataset}/{space}/{split}.tsv"
     wildcard_constraints:
         space=alternatives(BACKBONES),
+    group:
+        embed_group
     conda:
-        "../envs/torch.yaml"
+        torch_env("torch")
     threads: 2
     resources:
         gpu=gpus,
-        mem_mb=16000,
+        mem_mb=mem_mb,
         runtime=720,
     params:
         settings=dataset_settings,
         data_root=config["data_root"],
-        device=config["device"],
+        device=torch_device,
         stand_in=STAND_IN,
     script:
         "../scripts/embed.py"
@@ -39,11 +41,13 @@ rule byo_embeddings:
         "results/{study}/logs/byo_embeddings/{dataset}/{split}.log",
     benchmark:
         "results/{study}/benchmarks/byo_embeddings/{dataset}/{split}.tsv"
+    group:
+        job_group("byo_embeddings", DATA_GROUP)
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=60,
     params:
         source=lambda wildcards: BYO[wildcards.dataset]["embeddings"][wildcards.split],

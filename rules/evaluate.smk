@@ -12,11 +12,13 @@ rule evaluate:
         f"results/{{study}}/logs/evaluate/{RUN}.log",
     benchmark:
         f"results/{{study}}/benchmarks/evaluate/{RUN}.tsv"
+    group:
+        job_group("evaluate", RUN_GROUP)
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb,
         runtime=30,
     params:
         methods=run_methods,
@@ -39,7 +41,7 @@ rule collect_metrics:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     script:
         "../scripts/collect_metrics.py"
@@ -56,7 +58,7 @@ rule provenance:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=mem_mb,
         runtime=5,
     params:
         config=config,

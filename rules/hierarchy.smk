@@ -16,11 +16,13 @@ rule fit_l2h:
         f"results/{{study}}/logs/fit_l2h/{RUN}/{{aggregation}}.log",
     benchmark:
         f"results/{{study}}/benchmarks/fit_l2h/{RUN}/{{aggregation}}.tsv"
+    group:
+        job_group("fit_l2h", RUN_GROUP)
     conda:
         "../envs/core.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=mem_mb,
         runtime=60,
     script:
         "../scripts/fit_l2h.py"
@@ -41,12 +43,14 @@ rule fit_baseline:
         f"results/{{study}}/benchmarks/fit_baseline/{RUN}/{{baseline}}.tsv"
     wildcard_constraints:
         baseline=alternatives(BASELINES),
+    group:
+        job_group("fit_baseline", RUN_GROUP)
     conda:
-        "../envs/torch.yaml"
+        torch_env("torch")
     threads: 1
     resources:
         gpu=gpus,
-        mem_mb=16000,
+        mem_mb=mem_mb,
         runtime=240,
     params:
         params=lambda wildcards: (config["baselines"][wildcards.baseline] or {}).get(
@@ -54,7 +58,7 @@ rule fit_baseline:
         ),
         hierarchy_split=HIERARCHY_SPLIT,
         eval_splits=EVAL_SPLITS,
-        device=config["device"],
+        device=torch_device,
     script:
         "../scripts/fit_baseline.py"
 
@@ -74,11 +78,11 @@ rule treevae:
         backbone="pixels",
         model="none",
     conda:
-        "../envs/treevae.yaml"
+        torch_env("treevae")
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=32000,
+        gpu=gpus,
+        mem_mb=mem_mb,
         runtime=1440,
     params:
         params=config["treevae"].get("params", {}),
@@ -87,5 +91,6 @@ rule treevae:
         .get("root")
         or config["data_root"],
         eval_splits=EVAL_SPLITS,
+        device=torch_device,
     script:
         "../scripts/treevae.py"

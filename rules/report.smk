@@ -15,7 +15,7 @@ rule tables:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     params:
         note=CAPTION_NOTE,
@@ -39,11 +39,13 @@ rule plot_dendrogram:
         f"results/{{study}}/logs/plot_dendrogram/{RUN}/{{method}}.log",
     benchmark:
         f"results/{{study}}/benchmarks/plot_dendrogram/{RUN}/{{method}}.tsv"
+    group:
+        job_group("plot_dendrogram", RUN_GROUP)
     conda:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     params:
         supervised=lambda wildcards: wildcards.model == "supervised",
@@ -68,7 +70,7 @@ rule plot_k_sensitivity:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     params:
         note=CAPTION_NOTE,
@@ -89,7 +91,7 @@ rule plot_levels:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb,
         runtime=10,
     params:
         note=CAPTION_NOTE,

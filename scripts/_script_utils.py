@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,37 @@ def logged(smk: Any) -> Iterator[logging.Logger]:
         finally:
             logging.captureWarnings(False)
             root.removeHandler(handler)
+
+
+def torch_device(smk: Any) -> str:
+    """The torch device of a job (``params.device``), checked against the GPU it was given.
+
+    A job that requested a GPU (resource ``gpu``) and was given one by the scheduler
+    (``CUDA_VISIBLE_DEVICES`` names a device, as SLURM sets it) must compute on it: if its
+    torch sees no CUDA device, typically a CPU-only build in a conda env created on a machine
+    without a GPU, the job stops with one line saying so instead of computing on the CPU.
+
+    Raises
+    ------
+    SystemExit
+        The GPU the job was given is not visible to torch.
+    """
+    device = smk.params.device
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    if device == "cpu" or not smk.resources.get("gpu", 0) or visible in ("", "-1", "NoDevFiles"):
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return device
+    if torch.version.cuda is None:
+        why = (
+            "it is a CPU-only build; create the conda envs with CONDA_OVERRIDE_CUDA set "
+            "(docs/workflow.md, section SLURM)"
+        )
+    else:
+        why = f"it is built for CUDA {torch.version.cuda}: check the node's NVIDIA driver"
+    raise SystemExit(
+        f"l2h: rule {smk.rule}: the job was given GPU {visible} (CUDA_VISIBLE_DEVICES) but "
+        f"torch {torch.__version__} sees no CUDA device: {why}"
+    )

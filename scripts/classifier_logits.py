@@ -22,7 +22,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         indices=np.load(smk.input.indices),
         output="logits",
         batch_size=settings.get("batch_size", 256),
-        device=smk.params.device,
+        device=_script_utils.torch_device(smk),
         num_workers=max(0, smk.threads - 1),
         stand_in=smk.params.stand_in,
     )

@@ -33,7 +33,7 @@ def main(smk: Any, log: logging.Logger) -> None:
         image_size=settings.get("image_size")
         if backbone_info(smk.wildcards.space).image_size
         else None,
-        device=smk.params.device,
+        device=_script_utils.torch_device(smk),
         num_workers=max(0, smk.threads - 1),
         progress=True,
         stand_in=smk.params.stand_in,

@@ -28,7 +28,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     """
     params = dict(smk.params.params)
     if BASELINES[smk.wildcards.baseline].uses_gpu:  # the study's device, unless params name one
-        params.setdefault("device", smk.params.device)
+        params.setdefault("device", _script_utils.torch_device(smk))
     parts = [split_data(smk, split) for split in smk.params.eval_splits]
     sizes = [part.n_points() for part in parts]
     tree, leaves = run_baseline(

@@ -17,7 +17,7 @@ def main(smk: Any, log: logging.Logger) -> None:
     info = model_info(smk.wildcards.model)
     hparams = dict(smk.params.hparams)
     if info.uses_gpu:  # the study's device, unless the model's settings name one
-        hparams.setdefault("device", smk.params.device)
+        hparams.setdefault("device", _script_utils.torch_device(smk))
     model_cls = info.load()
     model = model_cls(n_clusters=int(smk.wildcards.k), seed=int(smk.wildcards.seed), **hparams)
     log.info("fitting %r on spaces %s", model, [s.shape for s in train])

@@ -14,6 +14,7 @@ from l2h.io import atomic_save_npy
 
 def main(smk: Any, log: logging.Logger) -> None:
     """Train (or reuse) the run under ``results/<study>/treevae/...``; write tree and leaves."""
+    _script_utils.torch_device(smk)  # stops at once if the job's GPU is invisible to torch
     out_dir = Path(smk.output.tree).parent / "treevae_run"
     data_dir = Path(smk.params.data_root or default_root())
     params = dict(smk.params.params)

@@ -341,14 +341,45 @@ def rows_to_tensor(spaces: list[np.ndarray], index: np.ndarray | slice, device: 
     return [torch.from_numpy(take_rows(space, index)).to(device) for space in spaces]
 
 
+#: Timestamp of every member of a saved model archive (zip's earliest), so that the same
+#: model gives the same bytes whenever it is saved.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
 def save_torch(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Write ``payload`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically."""
+    """Write ``payload`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically.
+
+    The same payload gives the same bytes: ``torch.save`` names the folder inside its zip
+    archive after the file it writes to (here a random temporary name), unless it is given an
+    open file, when the folder is always ``archive``; its member timestamps are fixed.
+    """
     import torch
 
     from l2h.io import open_output
 
     with open_output(path, "wb") as fh:
         torch.save(payload, fh)
+
+
+def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` (read by ``np.load``) at ``path`` atomically.
+
+    Unlike ``np.savez``, which stamps each member with the current time, the same arrays give
+    the same bytes: members in the order given, each dated :data:`_ZIP_TIME`.
+    """
+    import zipfile
+
+    from l2h.io import open_output
+
+    with (
+        open_output(path, "wb") as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as archive,
+    ):
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            info.create_system = 3  # the same on every platform
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def load_torch(path: str | os.PathLike, fmt: str, version: int) -> dict[str, Any]:

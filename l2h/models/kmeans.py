@@ -31,7 +31,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from l2h.io import open_output
 from l2h.models._base import (
     FlatModel,
     TrainingLog,
@@ -39,6 +38,7 @@ from l2h.models._base import (
     check_n_clusters,
     output_array,
     row_blocks,
+    save_npz,
 )
 
 __all__ = ["KMeans"]
@@ -306,8 +306,9 @@ class KMeans(FlatModel):
             "n_empty_clusters_": self.n_empty_clusters_,
             "history_": self.history_,
         }
-        with open_output(path, "wb") as fh:
-            np.savez(fh, cluster_centers=self.cluster_centers_, meta=np.array(json.dumps(meta)))
+        save_npz(
+            path, {"cluster_centers": self.cluster_centers_, "meta": np.array(json.dumps(meta))}
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> KMeans:
