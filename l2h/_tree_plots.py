@@ -227,10 +227,7 @@ def plot_dendrogram_top(
     ax.spines[["top", "right", "left"]].set_visible(False)
     whole = shown == n_leaves
     what = f"all {n_leaves} clusters" if whole else f"top {shown - 1} merges of {n_leaves} clusters"
-    ax.set_title(
-        f"{title}\n{what}" if title else what,
-        fontsize=11,
-    )
+    ax.set_title(f"{title}\n{what}" if title else what, fontsize=11, pad=16)
     key = "leaf: majority class: its share of the points, points" + (
         "" if whole else "; collapsed subtree: the same, clusters"
     )

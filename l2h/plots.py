@@ -139,7 +139,7 @@ def plot_k_sensitivity(
     ax.set_xlabel("number of clusters K")
     ax.set_ylabel("score (mean ± std over seeds)")
     _score_axis(ax, rows["value"])
-    fig.legend(loc="outside right upper", frameon=False)
+    fig.legend(loc="outside lower center", ncols=len(scores) + 1, frameon=False)
     shown = (
         f"{display_name('dataset', dataset)}: {method_label('l2h', model)} on "
         f"{display_name('backbone', backbones[0])}"
@@ -249,7 +249,7 @@ def plot_level_scores(
     axes[-1].set_xlabel("level of the ground-truth hierarchy (coarse to fine)")
     handles = [Line2D([], [], **styles[lab].kwargs()) for lab in order]
     fig.legend(
-        handles, order, loc="outside right upper", frameon=False, fontsize=8,
+        handles, order, loc="outside right center", frameon=False, fontsize=8,
         title="L2H (bold) and baselines", title_fontsize=8,
     )  # fmt: skip
     fig.suptitle(

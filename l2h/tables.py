@@ -17,6 +17,7 @@ Every table is a "wide" DataFrame: key columns, ``n_seeds``, then ``<metric>_mea
 (neither ``jinja2`` nor ``tabulate``).
 
 >>> import pandas as pd
+>>> from l2h.results import COLUMNS
 >>> rows = [("d", "b", "kmeans", "l2h", "cluster_mean", 3, s, "test", "class", "nmi", v)
 ...         for s, v in [(0, 0.5), (1, 0.7)]]
 >>> t = table1(pd.DataFrame(rows, columns=COLUMNS))
