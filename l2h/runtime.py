@@ -32,6 +32,7 @@ __all__ = [
     "RUNTIME_COLUMNS",
     "job_label",
     "read_benchmark",
+    "run_title",
     "runtime_document",
     "runtime_rows",
     "runtime_table",
@@ -251,3 +252,17 @@ def write_runtime(
     for suffix, text in texts.items():
         atomic_write_text(stem.with_name(f"{stem.name}.{suffix}"), text)
     return rows
+
+
+def run_title(dataset: str, backbone: str, model: str, tree_method: str, k: Any, seed: Any) -> str:
+    """The title of one tree of a study, in display names.
+
+    >>> run_title("fashion_mnist", "efficientnet_lite0", "turtle", "l2h_cluster_mean", 10, 0)
+    'Fashion-MNIST: L2H-TURTLE (cluster mean) on EfficientNet-Lite0, K = 10, seed 0'
+    """
+    method, aggregation = split_method(tree_method)
+    label = job_label(method, model, aggregation)
+    return (
+        f"{display_name('dataset', dataset)}: {label} on {display_name('backbone', backbone)}, "
+        f"K = {k}, seed {seed}"
+    )
