@@ -295,6 +295,7 @@ def plot_runtime(
     """
     import seaborn as sns
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     from l2h.runtime import job_label, runtime_table
     from l2h.tables import _select_k
@@ -323,6 +324,9 @@ def plot_runtime(
                 color=color, markersize=5, capsize=2, linewidth=0.8, label=name,
             )  # fmt: skip
     axes[0].set_xscale("log")
+    seconds = FuncFormatter(lambda value, _: f"{value:g}")  # 0.4, 1, 10 rather than 4x10^-1
+    axes[0].xaxis.set_major_formatter(seconds)
+    axes[0].xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     axes[0].set_xlabel("wall time (s, log scale)")
     axes[1].set_xlabel("peak memory (MB)")
     axes[1].set_xlim(left=0)

@@ -206,7 +206,8 @@ def runtime_document(table: pd.DataFrame, caption: str | None = None) -> Documen
         "Wall time and peak resident memory of each job (Snakemake's benchmark files), mean ± "
         "std over seeds: the whole job, start-up and imports included, while other jobs of the "
         "study ran beside it. Flat model training ends with the model's logits; a hierarchy job "
-        "starts from them (L2H, baselines on a model's clusters) or from the features."
+        "starts from them (L2H, baselines on a model's clusters) or from the features. Snakemake "
+        "samples memory while a job runs: a job of under about a second may show too little."
     ]
     return Document(caption, [Part(columns, rows, [], numeric)], notes)
 

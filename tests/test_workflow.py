@@ -441,7 +441,9 @@ def test_the_report_opens_in_a_browser_with_every_figure(tiny_run, tmp_path):
     dom = chromium(page.as_uri(), "--dump-dom", profile=tmp_path / "profile").stdout
     for text in ("Protocol (as in the paper)", "Dendrograms", "K sensitivity", "Runtime"):
         assert text in dom, text
-    assert TABLES["table1"].caption in html  # captions come from the library
+    # Captions (JSON in the page): the tables' from the library, the figures' in display names.
+    for caption in (TABLES["table1"].caption, "Digits, L2H on k-means: NMI, ACC and DP"):
+        assert json.dumps(caption)[1:-1] in html, caption
     # A figure renders: the report's own embedded copy of the K-sensitivity figure, shown in an
     # <img> by Chromium, decodes to the figure's size and is not blank.
     name = "digits_kmeans.png"
