@@ -259,9 +259,9 @@ def plot_dendrogram_radial(
 ) -> Any:
     """Draw a whole tree in a circle: root in the centre, the K leaves around it.
 
-    The top ``n_groups`` subtrees are coloured (the colours of :func:`plot_dendrogram_top`) and
-    named in the legend by :func:`node_labels`; every leaf carries its label in print small
-    enough to fit (zoom into the PDF at K = 1000).
+    The top ``n_groups`` subtrees are coloured (the colours of :func:`plot_dendrogram_top`) and,
+    unless each is a single leaf, named in the legend by :func:`node_labels`; every leaf carries
+    its label in print small enough to fit (zoom into the PDF at K = 1000).
 
     Parameters
     ----------
@@ -290,8 +290,8 @@ def plot_dendrogram_radial(
     tree = sch.dendrogram(z, no_plot=True)
     height = z[-1, 2] or 1.0
 
-    def angle(x: Any) -> Any:
-        return 2 * np.pi * (0.005 + 0.99 * (np.asarray(x) - 5) / (10 * (n_leaves - 1)))
+    def angle(x: Any) -> Any:  # leaf i (x = 5 + 10 i) at the middle of the i-th of K sectors
+        return 2 * np.pi * ((np.asarray(x) - 5) / 10 + 0.5) / n_leaves
 
     def radius(h: Any) -> Any:
         return 0.03 + 0.97 * (1 - np.asarray(h) / height)
@@ -325,15 +325,16 @@ def plot_dendrogram_radial(
         )
     ax.set_ylim(0, 1.0)
     ax.set_axis_off()
-    handles = [Patch(color=c, label=labels[root]) for root, c in zip(roots, colors, strict=True)]
-    fig.legend(
-        handles=handles,
-        loc="outside right center",
-        title=f"top {len(roots)} subtrees\n(majority class: share, points, clusters)",
-        fontsize=8,
-        title_fontsize=8,
-        frameon=False,
-    )
+    if len(roots) < n_leaves:  # else every group is one leaf, labelled already
+        handles = [Patch(color=c, label=labels[r]) for r, c in zip(roots, colors, strict=True)]
+        fig.legend(
+            handles=handles,
+            loc="outside right center",
+            title=f"top {len(roots)} subtrees\n(majority class: share, points, clusters)",
+            fontsize=8,
+            title_fontsize=8,
+            frameon=False,
+        )
     what = f"whole tree, {n_leaves} clusters"
     fig.suptitle(f"{title}\n{what}" if title else what, fontsize=11)
     save(fig, path, dpi, note)
