@@ -408,7 +408,7 @@ ALL_TREES = all_trees()
 def benchmark_file(job):
     """The benchmark file (the `benchmark` directive) of a training or tree job."""
     run = RUN.format(**job)
-    stem = f"results/{STUDY}/benchmarks/{job['rule']}/{run}"
+    stem = f"results/{{study}}/benchmarks/{job['rule']}/{run}"
     if job["rule"] == "fit_l2h":
         return f"{stem}/{job['method'].removeprefix('l2h_')}.tsv"
     if job["rule"] == "fit_baseline":

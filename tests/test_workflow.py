@@ -311,6 +311,23 @@ def test_trees_newick_tables_figures_and_provenance_exist(tiny_run):
     assert "git" in json.dumps(provenance) and "numpy" in json.dumps(provenance)
 
 
+def test_runtime_table_and_figure_cover_every_training_and_tree_job(tiny_run):
+    results = tiny_run[0] / "results" / "tiny"
+    benchmarks = [
+        path
+        for rule in ("fit_model", "fit_l2h", "fit_baseline")
+        for path in (results / "benchmarks" / rule).rglob("*.tsv")
+    ]
+    table = pd.read_csv(results / "tables" / "runtime.csv")
+    assert len(benchmarks) > 20 and table["n_runs"].sum() == len(benchmarks)
+    assert (table["wall_s_mean"] > 0).all()
+    assert (
+        "| Digits | flat model | k-means training |"
+        in (results / "tables" / "runtime.md").read_text()
+    )
+    assert (results / "figures" / "runtime.pdf").read_bytes()[:5] == b"%PDF-"
+
+
 def test_every_job_left_a_log_and_a_benchmark(tiny_run):
     results = tiny_run[0] / "results" / "tiny"
     logs = sorted((results / "logs").rglob("*.log"))
