@@ -377,6 +377,7 @@ ALL_TREES = all_trees()
 # What a job asks a cluster for, decided here for every rule. Locally only `threads` limit
 # anything (and `gpu`, given `--resources gpu=1`).
 
+import math
 import os
 import shutil
 
@@ -495,9 +496,8 @@ def mem_mb(wildcards, input, attempt, rulename):
     """Resource ``mem_mb``: (base + factor x input MB) of ``MEMORY``, doubled on every retry
     (``attempt`` 2, 3, ...: the profile retries a job killed for lack of memory)."""
     base, factor = MEMORY[rulename]
-    return int(
-        (base + factor * input_mb(rulename, wildcards, input)) * 2 ** (attempt - 1)
-    )
+    first = math.ceil(base + factor * input_mb(rulename, wildcards, input))
+    return first * 2 ** (attempt - 1)
 
 
 def check_conda_available():

@@ -185,6 +185,12 @@ def test_memory_is_base_plus_a_factor_of_the_inputs_doubled_on_every_retry(tmp_p
     assert first == int(base + factor * 50)
     assert mem_mb(wildcards, [str(logits)], 2, "fit_l2h") == 2 * first
     assert mem_mb(wildcards, [str(logits)], 3, "fit_l2h") == 4 * first
+    # a fractional first request is rounded up before doubling: retries ask for exactly 2x
+    odd = tmp_path / "odd.npy"
+    odd.write_bytes(b"\0" * 8_250)  # 0.00825 MB x 2000 MB/MB = 16.5 MB
+    first = mem_mb(wildcards, [str(odd)], 1, "embed")
+    assert first == memory["embed"][0] + 17
+    assert mem_mb(wildcards, [str(odd)], 2, "embed") == 2 * first
     # every rule has a formula, and the demo's measured peaks (< 2 GB a job) fit in each base
     rules = {r.name for r in namespace["workflow"].rules} - {"all", "figures"}
     assert set(memory) == rules
