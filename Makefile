@@ -17,7 +17,11 @@ REHEARSAL_DATA := $(shell sed -n 's/^data_root: *//p' $(REHEARSAL_CONFIG))
 
 .PHONY: demo test rehearsal test-slurm lint install system-deps
 
+# After installing, compile the numba kernels of `l2h fit` into their cache (l2h/__pycache__,
+# shared by every process that imports this checkout's l2h, workflow jobs included): seconds
+# once, then only when the kernels' source changes; without it the first large fit compiles.
 install: system-deps $(VENV)/.installed
+	$(BIN)/l2h precompile
 
 system-deps:
 	@for f in $(APT_FILES); do test -f $$f || missing=1; done; \

@@ -300,11 +300,20 @@ def _median_child(args: list[str], repeat: int) -> tuple[float, str]:
     return statistics.median(r[0] for r in runs), runs[-1][1]
 
 
-def _cold_child(args: list[str]) -> float:
-    """Wall seconds of a child with an empty numba cache (the first run after install)."""
+def _first_runs(args: list[str]) -> tuple[float, float]:
+    """Wall seconds of a first run: with an empty numba cache (the first run after a plain
+    ``pip install``), and after ``l2h precompile`` filled an empty cache (as ``make
+    install`` leaves it)."""
+    import subprocess
+
     with tempfile.TemporaryDirectory(prefix="l2h-numba-cache-") as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        return _run_child(args, env)[0]
+        cold = _run_child(args, env)[0]
+    with tempfile.TemporaryDirectory(prefix="l2h-numba-cache-") as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        precompile = [sys.executable, "-m", "l2h", "precompile", "--dtypes", "float32"]
+        subprocess.run(precompile, env=env, check=True, capture_output=True)
+        return cold, _run_child(args, env)[0]
 
 
 def fresh_process(args) -> None:
@@ -316,11 +325,12 @@ def fresh_process(args) -> None:
     print(
         f"fresh processes (import + load + fit), median of {args.repeat}; the listing is "
         f"run up to {int(args.listing_max_elements):,} logits and extrapolated linearly in N "
-        "above (every step of it scans all N rows)"
+        "above (every step of it scans all N rows); first runs (one each): with an empty "
+        "kernel cache ('cold'), and after `l2h precompile` (as `make install` leaves it)"
     )
     header = (
         f"{'N x K':>14}{'listing s':>12}{'l2h.fit s':>11}{'ratio':>8}{'same steps':>12}"
-        f"{'first run s':>13}{'extra s':>9}"
+        f"{'cold s':>9}{'adds s':>8}{'precompiled s':>15}{'adds s':>8}"
     )
     print(header)
     for n, k in sizes:
@@ -336,10 +346,11 @@ def fresh_process(args) -> None:
             t_listing, same, listing_text = t0 * n / n0, "-", f"~{t0 * n / n0:.3f}"
         else:
             t_listing, same, listing_text = float("nan"), "-", "-"
-        cold = _cold_child(["l2h", path]) if not args.no_cold else float("nan")
+        nan = float("nan")
+        cold, warm = _first_runs(["l2h", path]) if not args.no_cold else (nan, nan)
         print(
             f"{f'{n}x{k}':>14}{listing_text:>12}{t_fit:>11.3f}{t_fit / t_listing:>8.3f}"
-            f"{same:>12}{cold:>13.2f}{cold - t_fit:>9.2f}",
+            f"{same:>12}{cold:>9.2f}{cold - t_fit:>8.2f}{warm:>15.2f}{warm - t_fit:>8.2f}",
             flush=True,
         )
     if not args.data_dir:
@@ -407,7 +418,7 @@ def main(argv=None) -> None:
         default=5e7,
         help="--fresh-process runs the listing up to this many logits, extrapolates above",
     )
-    parser.add_argument("--no-cold", action="store_true", help="skip the empty-cache runs")
+    parser.add_argument("--no-cold", action="store_true", help="skip the first runs")
     parser.add_argument("--data-dir", help="keep (and reuse) the logits files here")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

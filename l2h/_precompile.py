@@ -29,16 +29,21 @@ _CHILD = (
 
 
 def cached(dtype: np.dtype) -> bool:
-    """Whether numba's cache holds the step kernel for logits of this dtype.
+    """Whether numba's cache holds the step kernels for logits of this dtype.
 
-    Reads the cache index of :func:`l2h._steps.run_step` (an index of a stale source counts
-    as empty); any failure counts as cached, so that no child is started needlessly.
+    Reads the cache indexes of :func:`l2h._steps.run_step` and
+    :func:`l2h._steps.reassign_rows` (an index of a stale source counts as empty); any
+    failure counts as cached, so that no child is started needlessly.
     """
     from l2h import _steps
 
+    name = np.dtype(dtype).name
     try:
-        index = _steps.run_step._cache._cache_file._load_index()
-        return any(key[0][0].dtype.name == np.dtype(dtype).name for key in index)
+        for kernel in (_steps.run_step, _steps.reassign_rows):
+            index = kernel._cache._cache_file._load_index()
+            if not any(key[0][0].dtype.name == name for key in index):
+                return False
+        return True
     except Exception:  # noqa: BLE001 - numba internals: never let this break a fit
         return True
 
@@ -89,10 +94,11 @@ def stop(child: subprocess.Popen | None) -> None:
         child.wait()
 
 
-def compile_steps(dtype: str) -> None:
-    """The child's work: call the step kernel once on a tiny problem, so numba compiles it
-    (and the kernels it calls) for these argument types and writes it to its cache."""
-    from l2h import _small, _steps
+def _tiny_merger(dtype) -> tuple:
+    """A tiny problem of logits of ``dtype``, with a merger over it that runs every step
+    in the threaded form (planned, :func:`l2h._steps.reassign_rows` called from Python,
+    finished), so that each entry kernel is called with a real fit's argument types."""
+    from l2h import _small
     from l2h.algorithm import _ClusterStats, _empty_summary, _Merger, _read_only
 
     n, k = 64, 16
@@ -106,5 +112,36 @@ def compile_steps(dtype: str) -> None:
     stats = _ClusterStats(*_small.cluster_order(assign, conf, k))
     single = (np.zeros(k + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
     merger = _Merger(x, summary, stats, single, None, 1)
+    merger.parallel_above = -1  # every multi-cluster step takes the threaded form
     merger.score[:k] = 1.0
-    merger._run(_steps.STEP, 0, k, 0, 0)  # numba writes the cache as it compiles
+    return merger, k
+
+
+def compile_steps(dtype: str) -> None:
+    """Call the step kernels once on a tiny problem, so that numba compiles them (and the
+    kernels they call) for logits of ``dtype`` and writes them to its cache: the child's
+    work."""
+    merger, k = _tiny_merger(np.dtype(dtype))
+    mtg = merger.step(0, k)  # a single-cluster step (run_step)
+    merger.step(k, k + 1)  # a two-cluster one: run_step, reassign_rows, run_step
+    assert mtg >= 0
+
+
+def compile_all(dtypes=("float32", "float64")) -> str:
+    """Compile every kernel that :func:`l2h.fit` calls for logits of these dtypes into
+    numba's cache (or load them from it): what ``l2h precompile`` and ``make install`` run.
+
+    The pass kernels are compiled by a pass over tiny logits, the step kernels by
+    :func:`compile_steps`, :func:`l2h._steps.group_rows` by grouping their rows. Returns
+    the cache's folder (numba's choice: next to the package's source when it is writable,
+    else a per-user folder; ``NUMBA_CACHE_DIR`` overrides both).
+    """
+    from l2h import _steps
+    from l2h.algorithm import _read_only, summarise
+
+    for dtype in dtypes:
+        x = _read_only(np.random.default_rng(0).standard_normal((64, 16)).astype(dtype))
+        summary = summarise(x)
+        _steps.group_rows(summary.assign, summary.conf, summary.target, summary.prob, 16)
+        compile_steps(np.dtype(dtype).name)
+    return str(_steps.run_step._cache._cache_path)

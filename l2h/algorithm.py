@@ -519,6 +519,8 @@ class _Merger:
         n, k = x.shape
         n_nodes = 2 * k - 1
         self.x, self.stats, self.pool, self.n_jobs = x, stats, pool, n_jobs
+        # steps with more work than this share their rows between threads
+        self.parallel_above = _PARALLEL_ELEMENTS if pool is not None else np.iinfo(np.int64).max
         self.single = single  # each cluster's singleton masses (see _steps.group_rows)
         # per row: maximum, tail, in-group sum (see _steps._ROW_MAX...), 32 bytes
         self.state = _aligned((n, 4), np.float64)
@@ -555,7 +557,7 @@ class _Merger:
 
     def step(self, lsg: int, new: int) -> int:
         """Re-assign the rows of ``lsg``, merge it with the group most of them go to."""
-        parallel_above = _PARALLEL_ELEMENTS if self.pool is not None else np.iinfo(np.int64).max
+        parallel_above = self.parallel_above
         mtg, n, spans, cols = self._run(_steps.STEP, lsg, new, 0, parallel_above)
         if mtg >= 0:
             return mtg

@@ -1,4 +1,5 @@
-"""Command-line interface: ``l2h fit``, ``l2h cut``, ``l2h newick`` and ``l2h embed``.
+"""Command-line interface: ``l2h fit``, ``l2h cut``, ``l2h newick``, ``l2h embed`` and
+``l2h precompile``.
 
 Every failure caused by the input (a missing or damaged file, invalid logits, a bad option)
 ends with exactly one line ``l2h: error: <message>`` on stderr and exit status 2.
@@ -127,7 +128,30 @@ def _build_parser() -> _Parser:
     newick.add_argument("--names", help="text file with one cluster name per line")
     newick.set_defaults(run=_run_newick)
     _add_embed(commands)
+
+    precompile = commands.add_parser(
+        "precompile",
+        help="compile the kernels of `l2h fit` into numba's cache (`make install` runs this)",
+    )
+    precompile.add_argument(
+        "--dtypes", nargs="+", default=["float32", "float64"], choices=("float32", "float64"),
+        help="logits dtypes to compile for (float16 logits use the float32 kernels)",
+    )  # fmt: skip
+    precompile.set_defaults(run=_run_precompile)
     return parser
+
+
+def _run_precompile(args: argparse.Namespace) -> int:
+    from l2h import _precompile
+
+    start = time.perf_counter()
+    where = _precompile.compile_all(args.dtypes)
+    print(
+        f"l2h: kernels for {', '.join(args.dtypes)} logits ready in {where} "
+        f"({time.perf_counter() - start:.1f} s)",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _add_embed(commands) -> None:

@@ -33,7 +33,7 @@ def test_bench_l2h_quick_run_compares_with_the_listing(capsys):
 def test_bench_l2h_fresh_process_table(capsys, tmp_path):
     """--fresh-process: a row per size with the listing (run, or extrapolated from the
     largest size it ran at with the same K), l2h.fit in new processes, their ratio, whether
-    the steps agree, and a first run with an empty kernel cache."""
+    the steps agree, and first runs: with an empty kernel cache and after `l2h precompile`."""
     load("bench_l2h").main(
         ["--fresh-process", "--sizes", "600x12", "1200x12", "--repeat", "1"]
         + ["--listing-max-elements", "8000", "--data-dir", str(tmp_path)]
@@ -45,7 +45,10 @@ def test_bench_l2h_fresh_process_table(capsys, tmp_path):
     assert measured[4] == "True" and float(measured[3]) > 0  # same steps as the listing
     assert extrapolated[1].startswith("~")  # extrapolated linearly in N
     assert abs(float(extrapolated[1][1:]) - 2 * float(measured[1])) < 0.002
-    assert float(measured[5]) > 0 and float(extrapolated[5]) > 0  # empty-cache runs
+    for row in (measured, extrapolated):
+        assert float(row[5]) > 0 and float(row[7]) > 0  # empty cache, after precompile
+        assert abs(float(row[6]) - (float(row[5]) - float(row[2]))) < 0.02  # what each adds
+        assert abs(float(row[8]) - (float(row[7]) - float(row[2]))) < 0.02
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "logits_1200x12_seed0.npy",
         "logits_600x12_seed0.npy",

@@ -250,6 +250,24 @@ def test_step_kernels_compile_in_a_child_process_on_a_cold_cache(tmp_path):
     assert _printed_with_cache(code, tmp_path) == ["False", "True", "False", "None"]
 
 
+def test_after_precompile_fits_compile_nothing(tmp_path):
+    """``l2h precompile`` leaves every kernel of a fit in numba's cache: fits of float32 and
+    float64 logits (threaded steps included) then load each kernel and compile none."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    subprocess.run([sys.executable, "-m", "l2h", "precompile"], env=env, check=True)
+    code = (
+        "import numpy as np, l2h; from l2h import algorithm, _kernels as k, _steps as s;"
+        "algorithm._NUMPY_ELEMENTS = -1; algorithm._PARALLEL_ELEMENTS = -1;"
+        "x = np.random.default_rng(0).standard_normal((3000, 40));"
+        "[l2h.fit(x.astype(d), n_jobs=2) for d in ('float32', 'float64')];"
+        "kernels = [k.summarise_rows_float32, k.prepare_rows, k.summarise_rows, s.group_rows,"
+        " s.run_step, s.reassign_rows];"
+        "print(*[sum(f.stats.cache_hits.values()) > 0 and not f.stats.cache_misses"
+        " for f in kernels])"
+    )
+    assert _printed_with_cache(code, tmp_path) == ["True"] * 6
+
+
 def test_a_failed_fit_stops_the_compiling_child(tmp_path):
     """A fit that fails (here: NaN logits) does not leave its compiling child running."""
     code = (
