@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-# Debian packages the tests and the demo read: WordNet 3.0 (ImageNet's class hierarchy) and
-# Fashion-MNIST (the demo's real images).
-APT_PACKAGES := wordnet-base dataset-fashion-mnist
-APT_FILES := /usr/share/wordnet/data.noun /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# Debian packages the tests and the demo read: WordNet 3.0 (ImageNet's class hierarchy),
+# Fashion-MNIST (the demo's real images) and Chromium (the report's browser test).
+APT_PACKAGES := wordnet-base dataset-fashion-mnist chromium
+APT_FILES := /usr/share/wordnet/data.noun /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
+  /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The rehearsal's stand-in data go where config/rehearsal.yaml reads them (an ignored folder).

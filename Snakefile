@@ -38,6 +38,9 @@ except ConfigError as error:
 STUDY = config["study"]
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 
 
@@ -96,6 +99,7 @@ localrules:
     tables,
     plot_k_sensitivity,
     plot_levels,
+    runtime,
 
 
 rule all:

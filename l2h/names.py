@@ -11,13 +11,24 @@ logits) are shown as they are written.
 ('CIFAR-100', 'CLIP ViT-L/14 + DINOv2 ViT-g/14')
 >>> method_label("l2h", "turtle"), method_label("centroid_ward", "kmeans")
 ('L2H-TURTLE', 'Centroid linkage, Ward (k-means)')
+>>> display_name("aggregation", "point_sum"), display_name("level", "depth7")
+('point sum', 'depth 7')
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-__all__ = ["KINDS", "METRIC_NAMES", "OTHER_METHODS", "display_name", "method_label"]
+__all__ = [
+    "AGGREGATION_NAMES",
+    "KINDS",
+    "METRIC_NAMES",
+    "OTHER_METHODS",
+    "OTHER_MODELS",
+    "display_name",
+    "method_label",
+]
 
 #: Display names of the scores of ``metrics.csv``.
 METRIC_NAMES: dict[str, str] = {
@@ -28,6 +39,15 @@ METRIC_NAMES: dict[str, str] = {
     "lp": "LP",
     "lca_spearman": "LCA Spearman",
     "mistake_severity": "Mistake severity",
+    "n_leaves": "Leaves",
+    "wall_s": "Wall time (s)",
+    "max_rss_mb": "Peak memory (MB)",
+}
+#: Display names of L2H's aggregation functions (``l2h.algorithm.AGGREGATIONS``).
+AGGREGATION_NAMES: dict[str, str] = {
+    "cluster_mean": "cluster mean",
+    "point_sum": "point sum",
+    "point_mean": "point mean",
 }
 
 #: The method name of L2H itself in ``metrics.csv`` and its display name.
@@ -35,6 +55,12 @@ L2H = ("l2h", "L2H")
 #: Display names of the methods outside the baseline registry: L2H, and TreeVAE (the official
 #: repository, run by its own workflow rule, see :mod:`l2h.baselines.treevae`).
 OTHER_METHODS: dict[str, str] = {L2H[0]: L2H[1], "treevae": "TreeVAE"}
+#: Variants of L2H that only the paper ran (quoted in ``l2h/paper_numbers.csv``): their
+#: ``method`` and what they change.
+L2H_VARIANTS: dict[str, str] = {"l2h_all_pairs": "all-pairs merging"}
+#: Display names of flat models outside the model registry: those only the paper ran (quoted
+#: in ``l2h/paper_numbers.csv``).
+OTHER_MODELS: dict[str, str] = {"tcl": "TCL"}
 
 #: Values of ``model`` meaning "no flat model" (model-free baselines).
 _NO_MODEL = ("", "none", "nan")
@@ -57,7 +83,7 @@ def _backbone(name: str) -> str | None:
 def _model(name: str) -> str | None:
     from l2h.models import MODELS
 
-    return MODELS[name].display_name if name in MODELS else None
+    return MODELS[name].display_name if name in MODELS else OTHER_MODELS.get(name)
 
 
 def _method(name: str) -> str | None:
@@ -68,12 +94,23 @@ def _method(name: str) -> str | None:
     return BASELINES[name].display_name if name in BASELINES else None
 
 
+def _level(name: str) -> str:
+    """Ground-truth levels: ``depth7`` (WordNet depths) reads ``depth 7``, and iNaturalist's
+    rank ``class`` (stored as ``class_rank``, see :data:`l2h.results.CLASS_RANK`) ``class
+    (rank)``; ``class`` alone is the dataset's own labels."""
+    if name == "class_rank":
+        return "class (rank)"
+    return re.sub(r"^([a-z]+)(\d+)$", r"\1 \2", name).replace("_", " ")
+
+
 _LOOKUP: dict[str, Callable[[str], str | None]] = {
     "dataset": _dataset,
     "backbone": _backbone,
     "model": _model,
     "method": _method,
     "metric": METRIC_NAMES.get,
+    "aggregation": AGGREGATION_NAMES.get,
+    "level": _level,
 }
 #: The kinds of name :func:`display_name` knows.
 KINDS: tuple[str, ...] = tuple(_LOOKUP)
@@ -84,9 +121,10 @@ def display_name(kind: str, name: str) -> str:
 
     Parameters
     ----------
-    kind : {"dataset", "backbone", "model", "method", "metric"}
+    kind : {"dataset", "backbone", "model", "method", "metric", "aggregation", "level"}
         What ``name`` names (``method``: ``l2h``, a baseline or ``treevae``; ``backbone``: one
-        backbone or several joined by ``+``).
+        backbone or several joined by ``+``; ``level``: a ground-truth level of
+        ``metrics.csv``).
     name : str
         The name as written in configurations and ``metrics.csv``.
 
@@ -119,15 +157,20 @@ def method_label(method: str, model: str = "none") -> str:
     Returns
     -------
     str
-        ``L2H-<model>`` for L2H, as in the paper (``L2H-TURTLE``); ``<baseline> (<model>)`` for a
-        baseline on a flat model's clusters; the method alone without a model.
+        ``L2H-<model>`` for L2H, as in the paper (``L2H-TURTLE``), followed by the change of
+        a variant only the paper ran (``L2H-TURTLE, all-pairs merging``); ``<baseline>
+        (<model>)`` for a baseline on a flat model's clusters; the method alone without a model.
 
     Examples
     --------
     >>> method_label("deepect"), method_label("l2h", "temi")
     ('DeepECT', 'L2H-TEMI')
+    >>> method_label("l2h_all_pairs", "turtle"), method_label("l2h", "tcl")
+    ('L2H-TURTLE, all-pairs merging', 'L2H-TCL')
     """
     method, model = str(method), str(model)
+    if method in L2H_VARIANTS:
+        return f"{method_label(L2H[0], model)}, {L2H_VARIANTS[method]}"
     shown = display_name("method", method)
     if model in _NO_MODEL:
         return shown

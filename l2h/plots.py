@@ -1,196 +1,39 @@
-"""Figures of the study: dendrograms, the K-sensitivity plot (paper Figure 5), per-level scores.
+"""Figures of the study: dendrograms, the K-sensitivity plot (paper Figure 5), per-level scores,
+runtime.
 
 Plotting uses matplotlib's object-oriented API on the Agg canvas (no pyplot state, no display
-needed); matplotlib is imported only when a figure is drawn. Leaf labels usually come from
-:func:`l2h.metrics.cluster_names`.
+needed), with seaborn's palettes; both are imported only when a figure is drawn. Every name
+shown is a display name (:mod:`l2h.names`). Every function saves to one path or several
+(``["fig.png", "fig.pdf"]``), each in the format of its suffix, atomically.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from l2h.io import open_output
+from l2h._figures import method_styles, save
+from l2h._tree_plots import (
+    TOP_VIEW_LEAVES,
+    node_labels,
+    plot_dendrogram,
+    plot_dendrogram_radial,
+    plot_dendrogram_top,
+)
 from l2h.names import display_name, method_label
 
-__all__ = ["plot_dendrogram", "plot_dendrogram_top", "plot_k_sensitivity", "plot_level_scores"]
-
-
-def plot_dendrogram(
-    hierarchy: Any,
-    labels: Sequence[str],
-    path: str | os.PathLike,
-    *,
-    title: str | None = None,
-    max_leaves: int = 60,
-    dpi: int = 150,
-    note: str | None = None,
-) -> None:
-    """Draw the dendrogram of a tree and save it as an image, atomically.
-
-    Parameters
-    ----------
-    hierarchy : Hierarchy
-        Any object with ``linkage()`` returning a scipy linkage matrix (``n_clusters`` rows
-        plus one), such as :class:`l2h.Hierarchy`.
-    labels : sequence of str
-        One label per leaf cluster (e.g. from :func:`l2h.metrics.cluster_names`).
-    path : path-like
-        Output image; the format follows the suffix (``.png``, ``.pdf``, ``.svg``).
-    title : str, optional
-        Figure title.
-    max_leaves : int, default 60
-        Trees with more leaves show only their top ``max_leaves`` nodes (scipy's ``lastp``
-        truncation; collapsed nodes show their number of clusters in brackets).
-    dpi : int, default 150
-        Resolution of raster formats.
-    note : str, optional
-        A caption line under the figure (e.g. :data:`l2h.provenance.STAND_IN_NOTE` for a rehearsal).
-
-    Raises
-    ------
-    ValueError
-        If the number of labels differs from the number of leaves.
-    """
-    import scipy.cluster.hierarchy as sch
-    from matplotlib.figure import Figure
-
-    z = np.asarray(hierarchy.linkage(), dtype=np.float64)
-    n_leaves = z.shape[0] + 1
-    labels = [str(label) for label in labels]
-    if len(labels) != n_leaves:
-        raise ValueError(f"got {len(labels)} labels for a tree with {n_leaves} leaves")
-    shown = min(n_leaves, max_leaves)
-    fig = Figure(figsize=(7.0, 1.5 + 0.25 * shown), layout="constrained")
-    ax = fig.subplots()
-    if n_leaves > 1:
-        sch.dendrogram(
-            z,
-            ax=ax,
-            labels=labels,
-            orientation="left",
-            truncate_mode="lastp" if n_leaves > max_leaves else None,
-            p=shown,
-            color_threshold=0,
-            above_threshold_color="0.2",
-            leaf_font_size=9,
-        )
-    else:
-        ax.text(0.5, 0.5, labels[0], ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    ax.set_xlabel("merge step" if _is_merge_order(z) else "height")
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    if title:
-        ax.set_title(title)
-    _save(fig, path, dpi, note)
-
-
-def _save(fig: Any, path: str | os.PathLike, dpi: int, note: str | None = None) -> None:
-    """Save a figure atomically, ``note`` as a caption under it; format from the suffix."""
-    if note:
-        fig.supxlabel(note, color="#b00000", fontsize=9, fontweight="bold")
-    suffix = os.path.splitext(os.fspath(path))[1]
-    with open_output(path, "wb") as fh:
-        fig.savefig(fh, format=suffix.lstrip(".") or "png", dpi=dpi)
-
-
-def _is_merge_order(z: np.ndarray) -> bool:
-    """Whether the heights are the default merge order 1, 2, ..., K-1."""
-    return bool(np.array_equal(z[:, 2], np.arange(1, z.shape[0] + 1)))
-
-
-def plot_dendrogram_top(
-    hierarchy: Any,
-    path: str | os.PathLike,
-    *,
-    y_true: Any,
-    y_pred: Any,
-    class_names: Sequence[str],
-    n_merges: int = 30,
-    title: str | None = None,
-    dpi: int = 150,
-    note: str | None = None,
-) -> Any:
-    """Draw only the top of a large tree: its last ``n_merges`` merges, atomically saved.
-
-    The ``n_merges + 1`` subtrees below the drawn merges become leaves, each labelled with the
-    majority class of its points, that class's share and its number of clusters (for example
-    ``dog (62%, 12 clusters)``), so trees with 100 or 1000 leaves stay readable.
-
-    Parameters
-    ----------
-    hierarchy : Hierarchy
-        Any object with ``linkage()`` returning a scipy linkage matrix over K clusters.
-    path : path-like
-        Output image; the format follows the suffix.
-    y_true : array_like of shape (N,)
-        Class id ``0..C-1`` of each point.
-    y_pred : array_like of shape (N,)
-        Cluster id ``0..K-1`` of each point (the argmax of the logits).
-    class_names : sequence of str
-        Name of each class id.
-    n_merges : int, default 30
-        Number of top merges drawn (all of them when the tree has fewer).
-    title : str, optional
-    dpi : int, default 150
-    note : str, optional
-        A caption line under the figure (as in :func:`plot_dendrogram`).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The drawn figure.
-
-    Raises
-    ------
-    ValueError
-        If the labels do not fit the tree or ``n_merges < 1``.
-    """
-    import scipy.cluster.hierarchy as sch
-    from matplotlib.figure import Figure
-
-    from l2h.metrics import node_class_counts
-
-    z = np.asarray(hierarchy.linkage(), dtype=np.float64)
-    counts = node_class_counts(z, y_true, y_pred, len(class_names))
-    if n_merges < 1:
-        raise ValueError(f"n_merges must be >= 1, got {n_merges}")
-    n_leaves = z.shape[0] + 1
-    shown = min(n_merges + 1, n_leaves)
-    fig = Figure(figsize=(7.5, 1.5 + 0.28 * shown), layout="constrained")
-    ax = fig.subplots()
-    if n_leaves > 1:
-        sch.dendrogram(
-            z,
-            ax=ax,
-            orientation="left",
-            truncate_mode="lastp",
-            p=shown,
-            show_contracted=False,
-            leaf_label_func=lambda node: _node_label(node, counts, z, class_names),
-            color_threshold=0,
-            above_threshold_color="0.2",
-            leaf_font_size=9,
-        )
-    ax.set_xlabel("merge step" if _is_merge_order(z) else "height")
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    ax.set_title(title or f"top {shown - 1} merges of {n_leaves} clusters")
-    _save(fig, path, dpi, note)
-    return fig
-
-
-def _node_label(node: int, counts: np.ndarray, z: np.ndarray, names: Sequence[str]) -> str:
-    n_leaves = z.shape[0] + 1
-    size = 1 if node < n_leaves else int(z[node - n_leaves, 3])
-    row = counts[node]
-    clusters = f"{size} clusters" if size > 1 else "1 cluster"
-    if row.sum() == 0:
-        return f"(empty, {clusters})"
-    top = int(np.argmax(row))
-    return f"{names[top]} ({row[top] / row.sum():.0%}, {clusters})"
+__all__ = [
+    "TOP_VIEW_LEAVES",
+    "node_labels",
+    "plot_dendrogram",
+    "plot_dendrogram_radial",
+    "plot_dendrogram_top",
+    "plot_k_sensitivity",
+    "plot_level_scores",
+    "plot_runtime",
+]
 
 
 def _rows(metrics: Any, **equal: Any) -> Any:
@@ -202,11 +45,22 @@ def _rows(metrics: Any, **equal: Any) -> Any:
     return rows
 
 
+def _score_axis(ax: Any, values: Any) -> None:
+    """Scores from 0: up to 1 for scores in [0, 1], else a little above the largest value."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    top = 1.0 if values.size == 0 or values.max() <= 1.0 else float(values.max()) * 1.05
+    ax.set_ylim(0.0, top * 1.02)
+    ax.grid(axis="y", color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def plot_k_sensitivity(
     metrics: Any,
     dataset: str,
     model: str,
-    path: str | os.PathLike,
+    path: Any,
     *,
     scores: Sequence[str] = ("nmi", "acc", "dp"),
     true_k: int | None = None,
@@ -219,8 +73,9 @@ def plot_k_sensitivity(
 ) -> Any:
     """Scores against the number of clusters K (paper Figure 5), mean ± std over seeds.
 
-    One line per score (shaded band: ± one sample std over seeds), and a dashed vertical line at
-    the true K. Uses L2H rows at the ``class`` level.
+    One line per score (shaded band: ± one sample std over seeds) on one axis from 0 (to 1 for
+    scores in [0, 1]), so that differences are not exaggerated; a dashed vertical line at the
+    true K. Uses L2H rows at the ``class`` level.
 
     Parameters
     ----------
@@ -228,8 +83,8 @@ def plot_k_sensitivity(
         A study's metrics (:func:`l2h.results.load_metrics`).
     dataset, model : str
         The K sweep to draw.
-    path : path-like
-        Output image; the format follows the suffix.
+    path : path-like or sequence of path-like
+        Output file(s); each format follows the suffix.
     scores : sequence of str, default ("nmi", "acc", "dp")
     true_k : int, optional
         Defaults to the dataset's number of classes (:func:`l2h.datasets.dataset_info`).
@@ -238,9 +93,10 @@ def plot_k_sensitivity(
     aggregation, split : str
         Which L2H rows to use.
     title : str, optional
+        Default: dataset, method and backbone by their display names.
     dpi : int, default 150
     note : str, optional
-        A caption line under the figure (as in :func:`plot_dendrogram`).
+        A caption line under the figure (e.g. :data:`l2h.provenance.STAND_IN_NOTE`).
 
     Returns
     -------
@@ -252,6 +108,7 @@ def plot_k_sensitivity(
     ValueError
         If there are no matching rows, several backbones, or no known true K.
     """
+    import seaborn as sns
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -266,23 +123,29 @@ def plot_k_sensitivity(
         raise ValueError(f"several backbones {backbones}; pass backbone=")
     true_k = _true_k(dataset) if true_k is None else int(true_k)
     stats = rows.groupby(["metric", "n_clusters"])["value"].agg(["mean", "std"])
-    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    colors = sns.color_palette("colorblind", len(scores))
+    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
-    for score in scores:
+    for score, color, marker in zip(scores, colors, "osD^v", strict=False):
         if score not in stats.index.get_level_values(0):
             continue
         s = stats.loc[score].sort_index()
         ks, mean, std = s.index.to_numpy(), s["mean"].to_numpy(), s["std"].fillna(0).to_numpy()
-        ax.plot(ks, mean, marker="o", label=display_name("metric", score))
-        ax.fill_between(ks, mean - std, mean + std, alpha=0.2)
-    ax.axvline(true_k, color="0.3", linestyle="--", label=f"true K = {true_k}")
+        name = display_name("metric", score)
+        ax.plot(ks, mean, marker=marker, color=color, linewidth=2, label=name)
+        ax.fill_between(ks, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+    ax.axvline(true_k, color="0.3", linestyle="--", linewidth=1, label=f"true K = {true_k}")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of clusters K")
-    ax.set_ylabel("score")
-    ax.legend()
-    shown_as = f"{display_name('dataset', dataset)}, {method_label('l2h', model)}"
-    ax.set_title(title or f"{shown_as}: sensitivity to K")
-    _save(fig, path, dpi, note)
+    ax.set_ylabel("score (mean ± std over seeds)")
+    _score_axis(ax, rows["value"])
+    fig.legend(loc="outside lower center", ncols=len(scores) + 1, frameon=False)
+    shown = (
+        f"{display_name('dataset', dataset)}: {method_label('l2h', model)} on "
+        f"{display_name('backbone', backbones[0])}"
+    )
+    ax.set_title(title or f"{shown}\nsensitivity to the number of clusters K", fontsize=11)
+    save(fig, path, dpi, note)
     return fig
 
 
@@ -298,7 +161,7 @@ def _true_k(dataset: str) -> int:
 def plot_level_scores(
     metrics: Any,
     dataset: str,
-    path: str | os.PathLike,
+    path: Any,
     *,
     scores: Sequence[str] = ("nmi", "acc", "dp"),
     aggregation: str = "cluster_mean",
@@ -308,7 +171,12 @@ def plot_level_scores(
     dpi: int = 150,
     note: str | None = None,
 ) -> Any:
-    """Scores per ground-truth level, coarse to fine (one panel per score, one line per method).
+    """Scores per ground-truth level, coarse to fine: one panel per score, one line per method.
+
+    L2H runs are drawn in strong colours, thick, with markers; baselines in muted colours,
+    thin; no colour is used twice (:func:`l2h._figures.method_styles`). The legend sits
+    outside the panels, L2H first. Panels are stacked and share the level axis, so that 16
+    WordNet depths stay readable.
 
     Parameters
     ----------
@@ -316,8 +184,8 @@ def plot_level_scores(
         A study's metrics.
     dataset : str
         A dataset with level-wise scores (e.g. CIFAR-100 superclasses, iNat21 levels).
-    path : path-like
-        Output image; the format follows the suffix.
+    path : path-like or sequence of path-like
+        Output file(s); each format follows the suffix.
     scores : sequence of str, default ("nmi", "acc", "dp")
     aggregation, split : str
         As in :func:`l2h.tables.level_table`.
@@ -326,12 +194,12 @@ def plot_level_scores(
     title : str, optional
     dpi : int, default 150
     note : str, optional
-        A caption line under the figure (as in :func:`plot_dendrogram`).
+        A caption line under the figure (e.g. :data:`l2h.provenance.STAND_IN_NOTE`).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axes per score; each holds one line per (method, model, backbone).
+        One axes per score; each holds one error-bar line per (method, model, backbone).
 
     Raises
     ------
@@ -339,6 +207,7 @@ def plot_level_scores(
         If the dataset has no level-wise scores.
     """
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     from l2h.tables import format_table, level_table
 
@@ -349,20 +218,130 @@ def plot_level_scores(
     )
     if table.empty:
         raise ValueError(f"no level-wise scores for dataset {dataset!r}")
-    labels = format_table(table)["Method"] + " / " + table["backbone"]
-    fig = Figure(figsize=(4.0 * len(scores), 3.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(scores), sharey=True))
+    labels = format_table(table)["Method"].to_numpy()
+    levels = list(dict.fromkeys(table["level"]))  # coarse to fine, class last
+    x_of = {level: i for i, level in enumerate(levels)}
+    is_l2h = dict(zip(labels, table["method"] == "l2h", strict=True))
+    order = sorted(dict.fromkeys(labels), key=lambda lab: not is_l2h[lab])
+    styles = method_styles(order, [is_l2h[lab] for lab in order])
+    fig = Figure(figsize=(max(7.0, 4.0 + 0.42 * len(levels)), 1.2 + 2.3 * len(scores)))
+    fig.set_layout_engine("constrained")
+    axes = np.atleast_1d(fig.subplots(len(scores), 1, sharex=True))
     for ax, score in zip(axes, scores, strict=True):
-        for label in dict.fromkeys(labels):
+        for label in order:
             part = table[labels == label]
+            x = [x_of[level] for level in part["level"]]
             mean = part[f"{score}_mean"].to_numpy(dtype=float)
             std = part[f"{score}_std"].fillna(0).to_numpy(dtype=float)
-            ax.errorbar(list(part["level"]), mean, yerr=std, marker="o", capsize=3, label=label)
-        ax.set_title(display_name("metric", score))
-        ax.set_xlabel("level (coarse to fine)")
-        ax.tick_params(axis="x", labelrotation=30)
-    axes[0].set_ylabel("score")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title or f"{display_name('dataset', dataset)}: scores per level")
-    _save(fig, path, dpi, note)
+            style = styles[label]
+            ax.errorbar(
+                x, mean, yerr=std, capsize=2 if style.marker else 0, elinewidth=0.8,
+                **style.kwargs(),
+            )  # fmt: skip
+        ax.set_ylabel(display_name("metric", score))
+        _score_axis(ax, table[f"{score}_mean"])
+    axes[-1].set_xticks(range(len(levels)))
+    axes[-1].set_xticklabels(
+        [display_name("level", level) for level in levels],
+        rotation=45 if len(levels) > 6 else 0,
+        ha="right" if len(levels) > 6 else "center",
+    )
+    axes[-1].set_xlabel("level of the ground-truth hierarchy (coarse to fine)")
+    handles = [Line2D([], [], **styles[lab].kwargs()) for lab in order]
+    fig.legend(
+        handles, order, loc="outside right center", frameon=False, fontsize=8,
+        title="L2H (bold) and baselines", title_fontsize=8,
+    )  # fmt: skip
+    fig.suptitle(
+        title or f"{display_name('dataset', dataset)}: scores per level (mean ± std over seeds)"
+    )
+    save(fig, path, dpi, note)
+    return fig
+
+
+def plot_runtime(
+    rows: Any,
+    path: Any,
+    *,
+    n_clusters: Any = None,
+    title: str | None = None,
+    dpi: int = 150,
+    note: str | None = None,
+) -> Any:
+    """Wall time and peak memory per job (flat model training, L2H, baselines), per dataset.
+
+    Two panels share the job axis: wall time (log scale) and peak memory, one marker per
+    dataset at the dataset's main K (mean ± std over seeds). Training jobs come first, then L2H
+    (bold labels), then the baselines.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Per-job rows of :func:`l2h.runtime.runtime_rows`.
+    path : path-like or sequence of path-like
+        Output file(s); each format follows the suffix.
+    n_clusters : mapping of str to int, optional
+        K to draw per dataset when there are several (default: the dataset's number of
+        classes, as in :func:`l2h.tables.table1`).
+    title : str, optional
+    dpi : int, default 150
+    note : str, optional
+        A caption line under the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes (time, memory); each holds one error-bar series per dataset.
+    """
+    import seaborn as sns
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    from l2h.runtime import job_label, runtime_table
+    from l2h.tables import _select_k
+
+    table = runtime_table(_select_k(rows, n_clusters))
+    if table.empty:
+        raise ValueError("no benchmark rows to draw")
+    table["job"] = [
+        job_label(m, mo, a)
+        for m, mo, a in zip(table["method"], table["model"], table["aggregation"], strict=True)
+    ]
+    jobs = list(dict.fromkeys(table["job"]))
+    y_of = {job: i for i, job in enumerate(jobs)}
+    datasets = list(dict.fromkeys(table["dataset"]))
+    colors = sns.color_palette("colorblind", len(datasets))
+    fig = Figure(figsize=(10.0, 1.6 + 0.28 * len(jobs)), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    offsets = np.linspace(-0.2, 0.2, len(datasets)) if len(datasets) > 1 else [0.0]
+    for color, offset, dataset, marker in zip(colors, offsets, datasets, "osD^vPX", strict=False):
+        part = table[table["dataset"] == dataset]
+        y = np.array([y_of[job] for job in part["job"]]) + offset
+        name = display_name("dataset", dataset)
+        for ax, column in zip(axes, ("wall_s", "max_rss_mb"), strict=True):
+            ax.errorbar(
+                part[f"{column}_mean"], y, xerr=part[f"{column}_std"].fillna(0), fmt=marker,
+                color=color, markersize=5, capsize=2, linewidth=0.8, label=name,
+            )  # fmt: skip
+    axes[0].set_xscale("log")
+    seconds = FuncFormatter(lambda value, _: f"{value:g}")  # 0.4, 1, 10 rather than 4x10^-1
+    axes[0].xaxis.set_major_formatter(seconds)
+    axes[0].xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    axes[0].set_xlabel("wall time (s, log scale)")
+    axes[1].set_xlabel("peak memory (MB)")
+    axes[1].set_xlim(left=0)
+    axes[0].set_yticks(range(len(jobs)))
+    axes[0].set_yticklabels(jobs, fontsize=8)
+    axes[0].invert_yaxis()
+    l2h_jobs = set(table.loc[table["method"] == "l2h", "job"])
+    for tick in axes[0].get_yticklabels():
+        tick.set_fontweight("bold" if tick.get_text() in l2h_jobs else "normal")
+    for ax in axes:
+        ax.grid(axis="x", color="0.9")
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", frameon=False, title="dataset")
+    fig.suptitle(title or "Runtime per job: flat model training, L2H (bold) and baselines")
+    save(fig, path, dpi, note)
     return fig

@@ -99,7 +99,11 @@ def score_tree(
     *,
     clusters_are_classes: bool = False,
 ) -> dict[str, float]:
-    """:func:`l2h.metrics.evaluate` of one tree on one split.
+    """:func:`l2h.metrics.evaluate` of one tree on one split, and its number of leaves.
+
+    ``n_leaves`` is the tree's number of leaves: K, or fewer for a method whose tree ends with
+    fewer leaves than the clusters it was asked for (DeepECT prunes leaves); the tables show it
+    where it is below K.
 
     Parameters
     ----------
@@ -118,6 +122,7 @@ def score_tree(
     scores = evaluate(tree, y_true, y_pred, gt=taxonomy)
     if clusters_are_classes:
         scores["lca_spearman"] = lca_spearman(tree, taxonomy, np.arange(tree.n_clusters))
+    scores["n_leaves"] = float(tree.n_clusters)
     return scores
 
 

@@ -16,7 +16,10 @@ from l2h.baselines import BASELINES
 from l2h.baselines.treevae import TREEVAE_CONFIGS
 from l2h.datasets import DATASETS
 from l2h.models import MODELS
+from l2h.names import display_name
 from l2h.provenance import STAND_IN_NOTE
+from l2h.runtime import CAPTION as RUNTIME_TABLE_CAPTION
+from l2h.runtime import run_title
 from l2h.tables import TABLE_FORMATS, TABLES
 
 HIERARCHY_SPLIT = config["hierarchy_split"]
@@ -209,33 +212,48 @@ def metric_tables():
     ]
 
 
+#: Formats of every figure: PNG (shown in the report) and PDF (for papers).
+FIGURE_FORMATS = ("png", "pdf")
+
+
+def figure_files(stems):
+    """Every format of each figure (path without suffix)."""
+    return [f"{stem}.{ext}" for stem in stems for ext in FIGURE_FORMATS]
+
+
 def dendrogram_figures():
-    """One dendrogram (top of the tree, leaves named by class) per main-K L2H tree."""
-    return [
-        f"results/{STUDY}/figures/dendrograms/{RUN}/{{method}}.png".format(**tree)
+    """Two views (top of the tree, whole tree in a circle) per main-K L2H tree."""
+    stems = [
+        f"results/{STUDY}/figures/dendrograms/{RUN}/{{method}}".format(**tree)
         for tree in l2h_trees()
         if tree["method"] == "l2h_cluster_mean"
         and (tree["model"] == "supervised" or tree["k"] in main_ks(tree["dataset"]))
     ]
+    return figure_files(stems + [f"{stem}_radial" for stem in stems])
 
 
 def k_sensitivity_figures():
     """One K-sensitivity figure per (dataset, model) with a K sweep."""
-    return [
-        f"results/{STUDY}/figures/k_sensitivity/{dataset}_{model}.png"
+    return figure_files(
+        f"results/{STUDY}/figures/k_sensitivity/{dataset}_{model}"
         for dataset in config["datasets"]
         for model in models(dataset)
         if sweep_ks(dataset, model)
-    ]
+    )
 
 
 def level_figures():
     """One per-level score figure per dataset with a ground-truth hierarchy."""
-    return [
-        f"results/{STUDY}/figures/levels/{dataset}.png"
+    return figure_files(
+        f"results/{STUDY}/figures/levels/{dataset}"
         for dataset in dataset_names()
         if dataset_taxonomy_name(dataset)
-    ]
+    )
+
+
+def runtime_figures():
+    """The runtime figure of the study."""
+    return figure_files([f"results/{STUDY}/figures/runtime"])
 
 
 def dataset_taxonomy_name(dataset):
@@ -248,20 +266,30 @@ def dataset_taxonomy_name(dataset):
     return dataset if DATASETS[dataset].has_tree else None
 
 
-def table_files(study=None):
-    """Every paper table (l2h.tables.TABLES) in every format (CSV, Markdown, LaTeX), of
+def table_files(study=None, names=TABLES):
+    """Every paper table (l2h.tables.TABLES) in every format (CSV, Markdown, LaTeX, HTML), of
     ``study`` (default: this study)."""
     study = STUDY if study is None else study
     return [
         f"results/{study}/tables/{table}.{ext}"
-        for table in TABLES
+        for table in names
         for ext in TABLE_FORMATS
     ]
 
 
+def runtime_table_files(study=None):
+    """The runtime table (l2h.runtime) in every format."""
+    return table_files(study, names=["runtime"])
+
+
 def figures():
     """Every figure of the study (the target of rule ``figures``)."""
-    return dendrogram_figures() + k_sensitivity_figures() + level_figures()
+    return (
+        dendrogram_figures()
+        + k_sensitivity_figures()
+        + level_figures()
+        + runtime_figures()
+    )
 
 
 def all_outputs():
@@ -274,6 +302,7 @@ def all_outputs():
         f"results/{STUDY}/metrics.csv",
         f"results/{STUDY}/provenance.json",
         *table_files(),
+        *runtime_table_files(),
         *figures(),
         *trees,
     ]
@@ -371,6 +400,128 @@ def evaluation_inputs(wildcards):
 
 
 ALL_TREES = all_trees()
+
+
+# ----------------------------------------------------------------------------- runtime
+
+
+def benchmark_file(job):
+    """The benchmark file (the `benchmark` directive) of a training or tree job."""
+    run = RUN.format(**job)
+    stem = f"results/{{study}}/benchmarks/{job['rule']}/{run}"
+    if job["rule"] == "fit_l2h":
+        return f"{stem}/{job['method'].removeprefix('l2h_')}.tsv"
+    if job["rule"] == "fit_baseline":
+        return f"{stem}/{job['method']}.tsv"
+    return f"{stem}.tsv"
+
+
+def runtime_jobs():
+    """Every job the runtime table covers (l2h.runtime.JOB_RULES): its rule, wildcards and
+    benchmark file."""
+    jobs = [
+        dict(run, rule="fit_model") for run in model_runs() if run["model"] in MODELS
+    ]
+    jobs += [dict(tree, rule="fit_l2h") for tree in l2h_trees()]
+    jobs += [dict(tree, rule="fit_baseline") for tree in baseline_trees()]
+    jobs += [dict(tree, rule="treevae") for tree in treevae_trees()]
+    return [dict(job, benchmark=benchmark_file(job)) for job in jobs]
+
+
+RUNTIME_JOBS = runtime_jobs()
+
+
+# ----------------------------------------------------------------------------- report
+# Every report() output is captioned by report/caption.rst, which prints the job's
+# params.caption (tables: report/tables/<name>.rst, its params.captions entry). Captions and
+# categories use display names (l2h.names); file names keep the raw ids.
+
+CAPTION_FILE = "../report/caption.rst"
+
+
+def _noted(text):
+    return text if CAPTION_NOTE is None else f"{CAPTION_NOTE}. {text}"
+
+
+TABLE_CAPTIONS = {name: _noted(spec.caption) for name, spec in TABLES.items()}
+RUNTIME_CAPTION = _noted(
+    f"{RUNTIME_TABLE_CAPTION}, from the jobs' Snakemake benchmark files: every flat model's "
+    "training, every L2H tree and every baseline tree, mean ± std over seeds; the figure "
+    "shows each dataset's main K (wall time on a log scale). The table is written as CSV, "
+    "Markdown, LaTeX and HTML (tables/runtime.*), the figure as PNG and PDF."
+)
+
+
+def figure(stem, category, subcategory=None):
+    """One figure's outputs: the PNG, in the report with the job's caption, and the PDF."""
+    png = report(
+        f"{stem}.png", caption=CAPTION_FILE, category=category, subcategory=subcategory
+    )
+    return [png, f"{stem}.pdf"]
+
+
+def table_outputs(study):
+    """The tables' outputs: each table's HTML in the report (its own caption), the
+    other formats beside it."""
+    outputs = []
+    for name in TABLES:
+        for path in table_files(study, names=[name]):
+            if path.endswith(".html"):
+                caption = f"../report/tables/{name}.rst"
+                path = report(path, caption=caption, category="Tables")
+            outputs.append(path)
+    return outputs
+
+
+def runtime_outputs(study):
+    """The runtime job's outputs: the table (HTML in the report) and the figure."""
+    table = []
+    for path in runtime_table_files(study):
+        if path.endswith(".html"):
+            path = report(path, caption=CAPTION_FILE, category="Runtime")
+        table.append(path)
+    return table + figure(f"results/{study}/figures/runtime", category="Runtime")
+
+
+def dataset_subcategory(wildcards):
+    """A report subcategory per dataset, by its display name."""
+    return display_name("dataset", wildcards.dataset)
+
+
+def tree_title(wildcards):
+    """A tree's title in display names: dataset, method, flat model, backbone, K, seed."""
+    w = wildcards
+    return run_title(w.dataset, w.backbone, w.model, w.method, w.k, w.seed)
+
+
+def dendrogram_caption(wildcards):
+    return _noted(
+        f"{tree_title(wildcards)}. The tree is built from the {HIERARCHY_SPLIT} split's "
+        f"logits; its leaves are labelled with the {HIERARCHY_SPLIT} split's points: majority "
+        "class, that class's share of the points, number of points (and of clusters, for a "
+        "collapsed subtree). Top view: the last merges of the tree, the subtrees below them "
+        "collapsed (the whole tree when it is small). Radial view: the whole tree, its top "
+        "subtrees coloured as in the top view. Each figure is also written as PDF."
+    )
+
+
+def k_sensitivity_caption(wildcards):
+    model = display_name("model", wildcards.model)
+    return _noted(
+        f"{display_name('dataset', wildcards.dataset)}, L2H on {model}: NMI, ACC and DP on the "
+        "test split against the number of clusters K, mean ± std over seeds (the paper's "
+        "Figure 5); the dashed line marks the true number of classes. Scores on an axis from "
+        "0 to 1. Also written as PDF."
+    )
+
+
+def levels_caption(wildcards):
+    return _noted(
+        f"{display_name('dataset', wildcards.dataset)}: NMI, ACC and DP on the test split at "
+        "each level of the ground-truth hierarchy, coarse to fine (each tree cut into as many "
+        "groups as the level has labels), mean ± std over seeds. L2H: strong lines with "
+        "markers; baselines: thin muted lines. Also written as PDF."
+    )
 
 
 # ----------------------------------------------------------------------------- job resources
@@ -478,6 +629,7 @@ MEMORY = {
     "plot_dendrogram": (1000, 1),
     "plot_k_sensitivity": (1000, 5),
     "plot_levels": (1000, 5),
+    "runtime": (1000, 0),
 }
 
 

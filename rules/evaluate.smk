@@ -32,7 +32,11 @@ rule collect_metrics:
     input:
         metric_tables(),
     output:
-        report("results/{study}/metrics.csv", category="Metrics"),
+        report(
+            "results/{study}/metrics.csv",
+            caption="../report/metrics.rst",
+            category="Metrics",
+        ),
     log:
         "results/{study}/logs/collect_metrics.log",
     benchmark:

@@ -1,12 +1,15 @@
-# Stage 6: the paper's tables and figures, drawn from metrics.csv and the trees only, so the
-# `figures` target (and `--report report.html`) regenerates them from existing results.
+# Stage 6: the paper's tables and figures, drawn from metrics.csv, the trees and the jobs'
+# benchmark files only, so the `figures` target (and `--report report.html`) regenerates them
+# from existing results. Every figure is written as PNG (shown in the report) and PDF.
+# Captions: report/caption.rst prints each job's params.caption (built in rules/common.smk
+# from the library's display names and table captions).
 
 
 rule tables:
     input:
         "results/{study}/metrics.csv",
     output:
-        report(table_files("{study}"), category="Tables"),
+        table_outputs("{study}"),
     log:
         "results/{study}/logs/tables.log",
     benchmark:
@@ -19,8 +22,34 @@ rule tables:
         runtime=10,
     params:
         note=CAPTION_NOTE,
+        captions=TABLE_CAPTIONS,
     script:
         "../scripts/make_tables.py"
+
+
+rule runtime:
+    input:
+        [job["benchmark"] for job in RUNTIME_JOBS],
+    output:
+        runtime_outputs("{study}"),
+    log:
+        "results/{study}/logs/runtime.log",
+    benchmark:
+        "results/{study}/benchmarks/runtime.tsv"
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb,
+        runtime=10,
+    params:
+        jobs=[
+            {k: v for k, v in job.items() if k != "benchmark"} for job in RUNTIME_JOBS
+        ],
+        note=CAPTION_NOTE,
+        caption=RUNTIME_CAPTION,
+    script:
+        "../scripts/runtime.py"
 
 
 rule plot_dendrogram:
@@ -30,10 +59,15 @@ rule plot_dendrogram:
         labels=f"results/{{study}}/data/{{dataset}}/{HIERARCHY_SPLIT}/labels.npy",
         classes="results/{study}/data/{dataset}/classes.txt",
     output:
-        report(
-            f"results/{{study}}/figures/dendrograms/{RUN}/{{method}}.png",
+        top=figure(
+            f"results/{{study}}/figures/dendrograms/{RUN}/{{method}}",
             category="Dendrograms",
-            subcategory="{dataset}",
+            subcategory=dataset_subcategory,
+        ),
+        radial=figure(
+            f"results/{{study}}/figures/dendrograms/{RUN}/{{method}}_radial",
+            category="Dendrograms",
+            subcategory=dataset_subcategory,
         ),
     log:
         f"results/{{study}}/logs/plot_dendrogram/{RUN}/{{method}}.log",
@@ -49,6 +83,8 @@ rule plot_dendrogram:
         runtime=10,
     params:
         supervised=lambda wildcards: wildcards.model == "supervised",
+        title=tree_title,
+        caption=dendrogram_caption,
         note=CAPTION_NOTE,
     script:
         "../scripts/plot_dendrogram.py"
@@ -58,8 +94,8 @@ rule plot_k_sensitivity:
     input:
         "results/{study}/metrics.csv",
     output:
-        report(
-            "results/{study}/figures/k_sensitivity/{dataset}_{model}.png",
+        figure(
+            "results/{study}/figures/k_sensitivity/{dataset}_{model}",
             category="K sensitivity",
         ),
     log:
@@ -74,6 +110,7 @@ rule plot_k_sensitivity:
         runtime=10,
     params:
         note=CAPTION_NOTE,
+        caption=k_sensitivity_caption,
     script:
         "../scripts/plot_k_sensitivity.py"
 
@@ -82,7 +119,7 @@ rule plot_levels:
     input:
         "results/{study}/metrics.csv",
     output:
-        report("results/{study}/figures/levels/{dataset}.png", category="Levels"),
+        figure("results/{study}/figures/levels/{dataset}", category="Levels"),
     log:
         "results/{study}/logs/plot_levels/{dataset}.log",
     benchmark:
@@ -95,5 +132,6 @@ rule plot_levels:
         runtime=10,
     params:
         note=CAPTION_NOTE,
+        caption=levels_caption,
     script:
         "../scripts/plot_levels.py"

@@ -10,10 +10,10 @@ from l2h.results import load_metrics
 
 
 def main(smk: Any, log: logging.Logger) -> None:
-    """Draw ``output[0]`` from ``input[0]`` (metrics.csv)."""
+    """Draw ``output`` (PNG, PDF) from ``input[0]`` (metrics.csv)."""
     metrics = load_metrics(smk.input[0])
     plot_k_sensitivity(
-        metrics, smk.wildcards.dataset, smk.wildcards.model, smk.output[0], note=smk.params.note
+        metrics, smk.wildcards.dataset, smk.wildcards.model, list(smk.output), note=smk.params.note
     )
 
 

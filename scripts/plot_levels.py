@@ -10,9 +10,9 @@ from l2h.results import load_metrics
 
 
 def main(smk: Any, log: logging.Logger) -> None:
-    """Draw ``output[0]`` from ``input[0]`` (metrics.csv)."""
+    """Draw ``output`` (PNG, PDF) from ``input[0]`` (metrics.csv)."""
     metrics = load_metrics(smk.input[0])
-    plot_level_scores(metrics, smk.wildcards.dataset, smk.output[0], note=smk.params.note)
+    plot_level_scores(metrics, smk.wildcards.dataset, list(smk.output), note=smk.params.note)
 
 
 if __name__ == "__main__":

@@ -195,6 +195,7 @@ def test_the_workflow_has_the_expected_rules():
         "plot_dendrogram",
         "plot_k_sensitivity",
         "plot_levels",
+        "runtime",
     }
 
 

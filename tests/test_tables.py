@@ -208,17 +208,26 @@ def test_table1_quotes_paper_numbers_beside_ours(metrics, paper):
     assert treevae["n_seeds"] == 0 and math.isnan(treevae["nmi_mean"])
     # ... but only for datasets of this study (no food101 here).
     assert set(t["dataset"]) == {"cifar10", "cifar100"}
-    assert list(t.columns[:5]) == ["dataset", "method", "model", "backbone", "n_seeds"]
+    assert list(t.columns[:8]) == [
+        "dataset", "method", "model", "backbone", "n_clusters", "n_seeds",
+        "n_leaves_min", "n_leaves_max",
+    ]  # fmt: skip
 
 
 def test_format_table_marks_quoted_and_unverified_cells(metrics, paper):
     shown = format_table(table1(metrics, paper))
-    turtle = shown[(shown["Dataset"] == "cifar10") & (shown["Method"] == "L2H-TURTLE")].iloc[0]
-    assert turtle["NMI"] == f"0.910 ± {SEED_STD:.3f}"
-    assert turtle["NMI (paper)"] == "0.985 (quoted, S+X)"
-    assert turtle["ARI (paper)"] == "0.989 (quoted, S, unverified)"
-    deepect = shown[(shown["Dataset"] == "cifar10") & (shown["Method"] == "DeepECT")].iloc[0]
-    assert deepect["LP (paper)"] == "–"
+    c10 = shown[shown["Dataset"] == "CIFAR-10"].set_index("Method")
+    assert c10.loc["L2H-TURTLE", "NMI"] == f"0.910 ± {SEED_STD:.3f}"
+    # The paper's numbers follow ours in a row of their own, each cell with its source.
+    assert c10.loc["L2H-TURTLE (paper)", "NMI"] == "0.985 [S+X]"
+    assert c10.loc["L2H-TURTLE (paper)", "ARI"] == "0.989 [S]†"
+    assert c10.loc["L2H-TURTLE (paper)", "Seeds"] == ""
+    assert c10.loc["DeepECT on raw pixels (paper)", "LP"] == "–"
+    assert list(c10.index).index("L2H-TURTLE (paper)") == list(c10.index).index("L2H-TURTLE") + 1
+    # No raw ids anywhere a person reads.
+    text = shown.to_string()
+    for raw in ("cifar10", "l2h", "turtle", "clip_vitl14", "cluster_mean"):
+        assert raw not in text
 
 
 def test_rows_are_ordered_baselines_first(metrics, paper):
@@ -233,10 +242,27 @@ def test_rows_are_ordered_baselines_first(metrics, paper):
 
 def test_table7_one_row_per_aggregation(metrics, paper):
     t = table7(metrics, paper)
-    c10 = t[t["dataset"] == "cifar10"]
+    c10 = t[(t["dataset"] == "cifar10") & (t["n_seeds"] > 0)]
     assert list(c10["aggregation"]) == ["cluster_mean", "point_sum", "point_mean"]
     np.testing.assert_allclose(c10["dp_mean"], [0.81, 0.71, 0.61])
     np.testing.assert_allclose(c10["dp_paper"], [0.988, 0.988, 0.988])
+    # DP 0.988 of L2H-TURTLE (default aggregation) carries Table 1's tag: verified, S+X.
+    assert list(c10["dp_paper_source"]) == ["S+X", "S", "S"]
+    assert list(c10["dp_paper_verified"]) == [True, False, False]
+    one = table1(metrics, paper)
+    t1 = one[(one["dataset"] == "cifar10") & (one["model"] == "turtle")].iloc[0]
+    assert (t1["dp_paper"], t1["dp_paper_source"], t1["dp_paper_verified"]) == (
+        0.988, "S+X", True,
+    )  # fmt: skip
+    # Rows only the paper ran (L2H on TCL, all-pairs merging) are shown as the paper's rows.
+    quoted = t[t["n_seeds"] == 0]
+    assert set(zip(quoted["dataset"], quoted["method"], quoted["model"], strict=True)) >= {
+        ("cifar10", "l2h", "tcl"), ("cifar100", "l2h", "tcl"),
+        ("cifar100", "l2h_all_pairs", "turtle"),
+    }  # fmt: skip
+    text = to_markdown(t)
+    assert "| L2H-TCL (paper) |" in text
+    assert "| L2H-TURTLE, all-pairs merging (paper) |" in text
     assert "nmi_mean" not in t.columns  # flat scores do not depend on the aggregation
     sup = t[t["model"] == "supervised"].iloc[0]
     assert sup["lca_spearman_mean"] == pytest.approx(0.41)
@@ -274,7 +300,8 @@ def test_to_markdown_shape_and_sources_note(metrics, paper):
     t = table1(metrics, paper)
     text = to_markdown(t, caption="Table 1")
     lines = [line for line in text.splitlines() if line.startswith("|")]
-    assert len(lines) == len(t) + 2
+    assert len(lines) == len(format_table(t)) + 2
+    assert "**0.910 ± 0.010**" in text  # the best NMI of CIFAR-10 in bold
     assert {line.count("|") for line in lines} == {len(format_table(t).columns) + 1}
     assert "unverified" in text and "Deep Taxonomic Networks" in text
     assert "LHD" not in text
@@ -296,7 +323,8 @@ def test_to_latex_escapes_and_balances(metrics, paper):
     text = to_latex(table1(metrics, paper), caption="T1 100%", label="tab:t1")
     assert text.count(r"\begin{tabular}") == 1 and text.count(r"\end{table}") == 1
     assert r"$\pm$" in text and "±" not in text
-    assert r"clip\_vitl14" in text and r"100\%" in text
+    assert "CLIP ViT-L/14" in text and "vitl14" not in text and r"100\%" in text
+    assert r"\textbf{0.910 $\pm$ 0.010}" in text
     assert r"\label{tab:t1}" in text
     body = [line for line in text.splitlines() if line.endswith(r"\\")]
     n_cols = len(format_table(table1(metrics, paper)).columns)
@@ -319,15 +347,18 @@ def test_write_tables_writes_every_table_and_placeholders(tmp_path, metrics):
     expected = sorted(
         f"{t}.{s}"
         for t in ("table1", "table7", "levels", "supervised")
-        for s in ("csv", "md", "tex")
+        for s in ("csv", "md", "tex", "html")
     )
     assert names == expected
-    assert "(quoted," in (tmp_path / "tables" / "table1.md").read_text()
+    assert "[S+X]" in (tmp_path / "tables" / "table1.md").read_text()
+    # Table 1 is split into a leaf-level and a hierarchy-level part, to fit a page.
+    tex = (tmp_path / "tables" / "table1.tex").read_text()
+    assert tex.count(r"\begin{tabular}") == 2 and r"\label{tab:table1-b}" in tex
     # A study without supervised rows still gets the three files, saying so.
     only_c10 = metrics[metrics["dataset"] == "cifar10"]
     only_c10.to_csv(csv, index=False)
     write_tables(csv, tmp_path / "t2")
-    for suffix in ("csv", "md", "tex"):
+    for suffix in ("csv", "md", "tex", "html"):
         assert NO_ROWS in (tmp_path / "t2" / f"supervised.{suffix}").read_text()
         assert NO_ROWS in (tmp_path / "t2" / f"levels.{suffix}").read_text()
     assert NO_ROWS not in (tmp_path / "t2" / "table1.csv").read_text()
@@ -353,3 +384,38 @@ def test_write_tables_puts_a_note_first_in_every_caption(tmp_path, metrics):
         assert (tmp_path / "tables" / f"{name}.md").read_text().startswith(f"**{note}. ")
         assert f"{note}. " in (tmp_path / "tables" / f"{name}.tex").read_text()
         assert note not in (tmp_path / "tables" / f"{name}.csv").read_text()  # data only
+
+
+def test_leaf_count_column_where_a_tree_has_fewer_leaves_than_k(metrics):
+    leaves = [
+        ("cifar10", "pixels", "none", "deepect", "none", 10, s, "test", "class", "n_leaves", n)
+        for s, n in ((0, 4), (1, 4), (2, 6))
+    ]
+    leaves += [
+        ("cifar10", "clip_vitl14+dinov2_vitg14", "turtle", "l2h", "cluster_mean", 10, s, "test",
+         "class", "n_leaves", 10)
+        for s in (0, 1, 2)
+    ]  # fmt: skip
+    with_leaves = pd.concat([metrics, pd.DataFrame(leaves, columns=list(COLUMNS))])
+    t = table1(with_leaves[with_leaves["dataset"] == "cifar10"])
+    shown = format_table(t).set_index("Method")
+    assert shown.loc["DeepECT on raw pixels", "Leaves"] == "4–6 of 10"
+    assert shown.loc["L2H-TURTLE", "Leaves"] == "10"
+    assert "fewer leaves than the K clusters" in to_markdown(t)
+    # Without a pruned tree there is no Leaves column.
+    assert "Leaves" not in format_table(table1(metrics)).columns
+
+
+def test_best_value_is_the_lowest_for_mistake_severity():
+    rows = [
+        ("imagenet", "b", "supervised", "l2h", agg, 1000, 0, "test", "class", m, v)
+        for agg, m, v in (
+            ("cluster_mean", "mistake_severity", 2.0), ("point_sum", "mistake_severity", 3.0),
+            ("cluster_mean", "dp", 0.5), ("point_sum", "dp", 0.6),
+        )
+    ]  # fmt: skip
+    text = to_markdown(
+        table7(pd.DataFrame(rows, columns=list(COLUMNS)), scores=("dp", "mistake_severity"))
+    )
+    assert "| cluster mean | 1 | 0.500 | **2.000** |" in text
+    assert "| point sum | 1 | **0.600** | 3.000 |" in text

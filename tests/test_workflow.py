@@ -27,6 +27,7 @@ import yaml
 from l2h.hierarchy import Hierarchy
 from l2h.provenance import code_version
 from l2h.results import COLUMNS
+from l2h.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "config" / "demo.yaml"
@@ -310,6 +311,23 @@ def test_trees_newick_tables_figures_and_provenance_exist(tiny_run):
     assert "git" in json.dumps(provenance) and "numpy" in json.dumps(provenance)
 
 
+def test_runtime_table_and_figure_cover_every_training_and_tree_job(tiny_run):
+    results = tiny_run[0] / "results" / "tiny"
+    benchmarks = [
+        path
+        for rule in ("fit_model", "fit_l2h", "fit_baseline")
+        for path in (results / "benchmarks" / rule).rglob("*.tsv")
+    ]
+    table = pd.read_csv(results / "tables" / "runtime.csv")
+    assert len(benchmarks) > 20 and table["n_runs"].sum() == len(benchmarks)
+    assert (table["wall_s_mean"] > 0).all()
+    assert (
+        "| Digits | flat model | k-means training |"
+        in (results / "tables" / "runtime.md").read_text()
+    )
+    assert (results / "figures" / "runtime.pdf").read_bytes()[:5] == b"%PDF-"
+
+
 def test_every_job_left_a_log_and_a_benchmark(tiny_run):
     results = tiny_run[0] / "results" / "tiny"
     logs = sorted((results / "logs").rglob("*.log"))
@@ -382,8 +400,89 @@ def test_report_holds_the_metrics_table_tables_and_figures(tiny_run):
     assert result.returncode == 0, result.stdout[-3000:]
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = [Path(name).name for name in archive.namelist()]
-    assert "metrics.csv" in names and "table1.md" in names
+    assert "metrics.csv" in names and "table1.html" in names and "runtime.html" in names
     assert any(name.endswith(".png") for name in names)
+
+
+# ----------------------------------------------------------------------------- in a browser
+
+CHROMIUM = next(
+    (shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium on PATH: install Debian's chromium (make system-deps) for the browser test",
+)
+
+
+def chromium(url: str, *args: str, profile: Path) -> subprocess.CompletedProcess:
+    """Headless Chromium on ``url``; ``--virtual-time-budget`` lets the page's scripts run."""
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+    cmd += [f"--user-data-dir={profile}", "--hide-scrollbars", "--virtual-time-budget=20000"]
+    return subprocess.run(
+        [*cmd, *args, url], capture_output=True, text=True, timeout=180, check=True
+    )
+
+
+def screenshot(url: str, path: Path, profile: Path, size: str = "1400,1000") -> np.ndarray:
+    """Chromium's screenshot of ``url``, as an RGB array."""
+    from matplotlib.image import imread
+
+    chromium(url, f"--screenshot={path}", f"--window-size={size}", profile=profile)
+    return imread(path)[..., :3]
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """Whether under 2% of the pixels differ from the page's most common colour."""
+    pixels = (image.reshape(-1, 3) * 255).round().astype(np.int64)
+    codes = pixels @ np.array([1 << 16, 1 << 8, 1])
+    values, counts = np.unique(codes, return_counts=True)
+    return counts.max() / codes.size > 0.98 or values.size < 10
+
+
+@needs_chromium
+def test_the_report_opens_in_a_browser_with_every_figure(tiny_run, tmp_path):
+    workdir, config = tiny_run
+    result = snakemake("--report", "report.html", workdir=workdir, configfile=config)
+    assert result.returncode == 0, result.stdout[-3000:]
+    page = workdir / "report.html"
+    html = page.read_text()
+    # Every figure of the study is listed in the report (PNGs; PDFs lie beside them).
+    figures = sorted((workdir / "results" / "tiny" / "figures").rglob("*.png"))
+    assert len(figures) >= 4 and all(f.with_suffix(".pdf").is_file() for f in figures)
+    for figure in figures:
+        assert f'"{figure.relative_to(workdir)}"' in html, figure
+    # The page as Chromium renders it: not blank, with the workflow description and categories.
+    shot = screenshot(page.as_uri(), tmp_path / "report.png", tmp_path / "profile")
+    assert shot.shape[:2] == (1000, 1400) and not is_blank(shot)
+    dom = chromium(page.as_uri(), "--dump-dom", profile=tmp_path / "profile").stdout
+    for text in ("Protocol (as in the paper)", "Dendrograms", "K sensitivity", "Runtime"):
+        assert text in dom, text
+    # Captions (JSON in the page): the tables' from the library, the figures' in display names.
+    for caption in (TABLES["table1"].caption, "Digits, L2H on k-means: NMI, ACC and DP"):
+        assert json.dumps(caption)[1:-1] in html, caption
+    # A figure renders: the report's own embedded copy of the K-sensitivity figure, shown in an
+    # <img> by Chromium, decodes to the figure's size and is not blank.
+    name = "digits_kmeans.png"
+    embedded = re.search(rf'"(data:image/png;[^"]*filename={name};base64,[^"]+)"', html)
+    assert embedded, f"{name} is not embedded in the report"
+    figure = workdir / "results" / "tiny" / "figures" / "k_sensitivity" / name
+    width, height = _png_size(figure)
+    viewer = tmp_path / "figure.html"
+    onload = "document.title = 'loaded ' + this.naturalWidth + 'x' + this.naturalHeight"
+    viewer.write_text(
+        f'<html><body style="margin:0"><img src="{embedded.group(1)}" onload="{onload}">'
+        "</body></html>"
+    )
+    dom = chromium(viewer.as_uri(), "--dump-dom", profile=tmp_path / "profile").stdout
+    assert f"<title>loaded {width}x{height}</title>" in dom
+    shot = screenshot(viewer.as_uri(), tmp_path / "figure.png", tmp_path / "profile")
+    assert not is_blank(shot)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def test_the_figures_target_redraws_figures_from_existing_results(tiny_run, tmp_path):
