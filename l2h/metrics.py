@@ -37,10 +37,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import scipy.cluster.hierarchy as sch
-import scipy.optimize
-import scipy.stats
-import sklearn.metrics
 
 from l2h._groups import cut_linkage
 
@@ -194,6 +190,8 @@ def as_linkage(tree: Any) -> np.ndarray:
     if np.any(ids >= formed):
         raise ValueError("not a valid linkage matrix: a row uses a node formed at or after it")
     try:
+        import scipy.cluster.hierarchy as sch  # lazily: `import l2h` stays light
+
         sch.is_valid_linkage(z, throw=True, name="tree")
     except (ValueError, TypeError) as err:
         raise ValueError(f"not a valid linkage matrix: {err}") from None
@@ -247,6 +245,8 @@ def acc(y_true: Any, y_pred: Any) -> float:
     1.0
     """
     w, _, _ = _contingency(y_true, y_pred)
+    import scipy.optimize  # lazily: `import l2h` stays light
+
     rows, cols = scipy.optimize.linear_sum_assignment(w, maximize=True)
     return float(w[rows, cols].sum() / w.sum())
 
@@ -276,6 +276,8 @@ def nmi(y_true: Any, y_pred: Any, average_method: str = "arithmetic") -> float:
     y_true = _as_labels(y_true, "y_true")
     y_pred = _as_labels(y_pred, "y_pred")
     _check_lengths(y_true, y_pred)
+    import sklearn.metrics  # lazily: `import l2h` stays light
+
     return float(
         sklearn.metrics.normalized_mutual_info_score(y_true, y_pred, average_method=average_method)
     )
@@ -302,6 +304,8 @@ def ari(y_true: Any, y_pred: Any) -> float:
     y_true = _as_labels(y_true, "y_true")
     y_pred = _as_labels(y_pred, "y_pred")
     _check_lengths(y_true, y_pred)
+    import sklearn.metrics  # lazily: `import l2h` stays light
+
     return float(sklearn.metrics.adjusted_rand_score(y_true, y_pred))
 
 
@@ -337,6 +341,8 @@ def match_clusters(y_true: Any, y_pred: Any, n_clusters: int | None = None) -> n
     c = int(y_true.max()) + 1
     w = _count_table(y_pred, y_true, k, c)
     out = np.where(w.sum(axis=1) > 0, w.argmax(axis=1), -1).astype(np.int64)
+    import scipy.optimize  # lazily: `import l2h` stays light
+
     rows, cols = scipy.optimize.linear_sum_assignment(w, maximize=True)
     out[rows] = cols
     return out
@@ -804,11 +810,15 @@ def lca_spearman(tree: Any, taxonomy: Any, cluster_to_class: Any = None) -> floa
     both = keep[i] & keep[j]
     if both.sum() < 2:
         return math.nan
+    import scipy.cluster.hierarchy as sch  # lazily: `import l2h` stays light
+
     learned = sch.cophenet(z)[both]
     i, j = i[both], j[both]
     truth = np.asarray(taxonomy.lca_depth(mapping[i], mapping[j]), dtype=np.float64)
     if np.ptp(learned) == 0 or np.ptp(truth) == 0:
         return math.nan
+    import scipy.stats  # lazily: `import l2h` stays light
+
     return float(scipy.stats.spearmanr(-learned, truth).statistic)
 
 

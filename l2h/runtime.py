@@ -82,6 +82,11 @@ def read_benchmark(path: str | os.PathLike) -> tuple[float, float]:
     return float(frame["s"].mean()), float(memory.max()) if memory.notna().any() else np.nan
 
 
+#: Jobs shorter than this (seconds) show no peak memory: Snakemake samples a job's memory once
+#: a second from its start, so it misses most of a shorter job and records a few MB or none.
+MEMORY_MIN_SECONDS = 1.0
+
+
 def runtime_rows(
     jobs: Sequence[Mapping[str, Any]], paths: Sequence[str | os.PathLike]
 ) -> pd.DataFrame:
@@ -99,7 +104,8 @@ def runtime_rows(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`RUNTIME_COLUMNS`; training jobs have ``method`` ``train``.
+        Columns :data:`RUNTIME_COLUMNS`; training jobs have ``method`` ``train``; the
+        memory of a job shorter than :data:`MEMORY_MIN_SECONDS` is NaN (not measured).
     """
     if len(jobs) != len(paths):
         raise ValueError(f"got {len(jobs)} jobs for {len(paths)} benchmark files")
@@ -109,6 +115,8 @@ def runtime_rows(
             raise ValueError(f"rule {job['rule']!r} is not one of {sorted(JOB_RULES)}")
         method, aggregation = split_method(str(job.get("method") or "train"))
         wall, memory = read_benchmark(path)
+        if wall < MEMORY_MIN_SECONDS:
+            memory = np.nan  # not measured, whatever the file says (see MEMORY_MIN_SECONDS)
         rows.append(
             {
                 "step": JOB_RULES[job["rule"]],
@@ -207,7 +215,7 @@ def runtime_document(table: pd.DataFrame, caption: str | None = None) -> Documen
         "std over seeds: the whole job, start-up and imports included, while other jobs of the "
         "study ran beside it. Flat model training ends with the model's logits; a hierarchy job "
         "starts from them (L2H, baselines on a model's clusters) or from the features. Snakemake "
-        "samples memory while a job runs: a job of under about a second may show too little."
+        "samples memory once a second while a job runs: jobs of under a second show none (–)."
     ]
     return Document(caption, [Part(columns, rows, [], numeric)], notes)
 

@@ -179,6 +179,19 @@ def test_import_and_small_fit_load_neither_numba_nor_scipy():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_fit_l2h_job_loads_neither_scipy_nor_sklearn():
+    """What the workflow's `fit_l2h` job imports (a fit, the Newick leaves' names from
+    l2h.metrics) stays light: SciPy and scikit-learn load only when a score needs them."""
+    code = (
+        "import sys, numpy as np, l2h; from l2h.metrics import cluster_names;"
+        "x = np.random.default_rng(0).normal(size=(50, 6)); l2h.fit(x);"
+        "cluster_names(np.arange(50) % 6, x.argmax(1), list('abcdef'), 6);"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'sklearn'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_exact_ties_break_to_first_group(path):
     """Logit gaps of 1000 make every exponential exactly 0 or 1: all scores tie exactly."""
     k = 6

@@ -296,7 +296,7 @@ def test_level_scores_readable_at_sixteen_levels(tmp_path):
 
 
 def test_runtime_figure_and_table(tmp_path):
-    from l2h.runtime import write_runtime
+    from l2h.runtime import runtime_rows, write_runtime
 
     jobs, paths = [], []
     for i, (rule, method, model) in enumerate(
@@ -324,6 +324,11 @@ def test_runtime_figure_and_table(tmp_path):
     row = "| Fashion-MNIST | flat model | TURTLE training | EfficientNet-Lite0 | 10 | 2 |"
     assert f"{row} 1.50 ± 0.71 | 100 ± 1 |" in md
     assert "L2H-TURTLE (cluster mean)" in md and "DeepECT" in md
+    # a job under a second has no measured memory, whatever its benchmark file says
+    short = tmp_path / "short.tsv"
+    short.write_text("s\th:m:s\tmax_rss\tmax_vms\n0.4\t0:00:00\t3.2\t1\n")
+    one = runtime_rows(jobs[:1], [short])
+    assert one.at[0, "wall_s"] == 0.4 and np.isnan(one.at[0, "max_rss_mb"])
     assert r"\toprule" in (tmp_path / "runtime.tex").read_text()
     back = pd_read(tmp_path / "runtime.csv")
     assert list(back["wall_s_mean"]) == [1.5, 10.5, 100.5, 1000.5]
