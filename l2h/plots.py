@@ -324,6 +324,10 @@ def plot_runtime(
                 color=color, markersize=5, capsize=2, linewidth=0.8, label=name,
             )  # fmt: skip
     axes[0].set_xscale("log")
+    low = max(float(np.nanmin(table["wall_s_mean"])), 1e-3)  # a 0 s job stays on the axis
+    high = max(float(np.nanmax(table["wall_s_mean"])), low)
+    # whole decades, so that the axis shows at least two labelled powers of ten
+    axes[0].set_xlim(10 ** np.floor(np.log10(low)), 10 ** np.ceil(np.log10(high * 1.5)))
     seconds = FuncFormatter(lambda value, _: f"{value:g}")  # 0.4, 1, 10 rather than 4x10^-1
     axes[0].xaxis.set_major_formatter(seconds)
     axes[0].xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
