@@ -63,11 +63,17 @@ _KEYS = ["dataset", "step", "method", "model", "aggregation", "backbone", "n_clu
 _STEPS = ("flat model", "hierarchy")
 
 
+#: Jobs shorter than this (seconds) show no peak memory: Snakemake samples a job's memory once
+#: a second from its start, so it misses most of a shorter job and records a few MB or none.
+MEMORY_MIN_SECONDS = 1.0
+
+
 def read_benchmark(path: str | os.PathLike) -> tuple[float, float]:
     """Wall time (s) and peak resident memory (MB) of one Snakemake benchmark file.
 
     A file with several rows (``repeat()``) gives the mean time and the largest memory; a
-    memory Snakemake could not measure (``NA``, ``-``) is NaN.
+    memory Snakemake could not measure (``NA``, ``-``, or any value of a job shorter than
+    :data:`MEMORY_MIN_SECONDS`) is NaN.
 
     Raises
     ------
@@ -78,13 +84,11 @@ def read_benchmark(path: str | os.PathLike) -> tuple[float, float]:
     missing = [c for c in ("s", "max_rss") if c not in frame.columns]
     if missing or frame.empty:
         raise ValueError(f"{path}: not a Snakemake benchmark file (no {', '.join(missing)})")
+    wall = float(frame["s"].mean())
     memory = pd.to_numeric(frame["max_rss"], errors="coerce")
-    return float(frame["s"].mean()), float(memory.max()) if memory.notna().any() else np.nan
-
-
-#: Jobs shorter than this (seconds) show no peak memory: Snakemake samples a job's memory once
-#: a second from its start, so it misses most of a shorter job and records a few MB or none.
-MEMORY_MIN_SECONDS = 1.0
+    if wall < MEMORY_MIN_SECONDS or not memory.notna().any():
+        return wall, np.nan
+    return wall, float(memory.max())
 
 
 def runtime_rows(
@@ -104,8 +108,8 @@ def runtime_rows(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`RUNTIME_COLUMNS`; training jobs have ``method`` ``train``; the
-        memory of a job shorter than :data:`MEMORY_MIN_SECONDS` is NaN (not measured).
+        Columns :data:`RUNTIME_COLUMNS`; training jobs have ``method`` ``train``; a
+        memory :func:`read_benchmark` could not read is NaN.
     """
     if len(jobs) != len(paths):
         raise ValueError(f"got {len(jobs)} jobs for {len(paths)} benchmark files")
@@ -115,8 +119,6 @@ def runtime_rows(
             raise ValueError(f"rule {job['rule']!r} is not one of {sorted(JOB_RULES)}")
         method, aggregation = split_method(str(job.get("method") or "train"))
         wall, memory = read_benchmark(path)
-        if wall < MEMORY_MIN_SECONDS:
-            memory = np.nan  # not measured, whatever the file says (see MEMORY_MIN_SECONDS)
         rows.append(
             {
                 "step": JOB_RULES[job["rule"]],
